@@ -1,0 +1,101 @@
+package llm
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sentinel errors for the classes of failure callers branch on. Every typed
+// error below matches its sentinel with errors.Is, so callers may test the
+// class with errors.Is and extract details with errors.As.
+var (
+	ErrContextOverflow = errors.New("llm: context window exceeded")
+	ErrRateLimited     = errors.New("llm: rate limited")
+	ErrAuth            = errors.New("llm: authentication failed")
+	ErrBadRequest      = errors.New("llm: bad request")
+	ErrTransient       = errors.New("llm: transient provider error")
+	ErrMalformedOutput = errors.New("llm: malformed model output")
+)
+
+// ProviderError is a failure reported by a provider. Kind is one of the
+// sentinels above; Status is the HTTP status where there was one.
+type ProviderError struct {
+	Kind     error
+	Provider string
+	Status   int
+	// Code is the provider's error code, e.g. "context_length_exceeded".
+	Code    string
+	Message string
+	// RetryAfter is the wait the provider asked for (rate limits), or 0.
+	RetryAfter time.Duration
+	// Err is the underlying error, if any.
+	Err error
+}
+
+func (e *ProviderError) Error() string {
+	msg := e.Message
+	if msg == "" && e.Err != nil {
+		msg = e.Err.Error()
+	}
+	s := fmt.Sprintf("%s: %v", e.Provider, e.Kind)
+	if e.Status != 0 {
+		s += fmt.Sprintf(" (HTTP %d", e.Status)
+		if e.Code != "" {
+			s += ", " + e.Code
+		}
+		s += ")"
+	}
+	if e.RetryAfter > 0 {
+		s += fmt.Sprintf(", retry after %s", e.RetryAfter)
+	}
+	if msg != "" {
+		s += ": " + msg
+	}
+	return s
+}
+
+// Is reports whether target is e's class sentinel.
+func (e *ProviderError) Is(target error) bool { return target == e.Kind }
+
+// Unwrap returns the underlying error.
+func (e *ProviderError) Unwrap() error { return e.Err }
+
+// MalformedOutputError reports model output that cannot be used as is: tool
+// arguments that are not JSON, structured output that does not parse, a
+// stream that ends early. Its message is written to be shown back to the
+// model so it can correct itself.
+type MalformedOutputError struct {
+	// What names the malformed thing ("tool arguments", "structured output").
+	What   string
+	Detail string
+	// Raw is the offending output, verbatim.
+	Raw string
+}
+
+func (e *MalformedOutputError) Error() string {
+	s := "malformed " + e.What
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	return s
+}
+
+// Is matches ErrMalformedOutput.
+func (e *MalformedOutputError) Is(target error) bool { return target == ErrMalformedOutput }
+
+// Retryable reports whether err is worth retrying: rate limits and transient
+// provider errors are; context overflow, auth, bad requests, malformed output
+// and cancellation are not.
+func Retryable(err error) bool {
+	return errors.Is(err, ErrRateLimited) || errors.Is(err, ErrTransient)
+}
+
+// RetryAfter returns the wait a provider asked for in err, or 0.
+func RetryAfter(err error) time.Duration {
+	var pe *ProviderError
+	if errors.As(err, &pe) {
+		return pe.RetryAfter
+	}
+	return 0
+}
