@@ -105,6 +105,28 @@ func TestDecodeArgs(t *testing.T) {
 	require.ErrorAs(t, err, &mo)
 	assert.Equal(t, `{"q": "go"`, mo.Raw)
 	assert.Contains(t, err.Error(), "tool search (call c9)")
+
+	stored := llm.ToolCall{ID: "c10", Name: "search", Args: llm.ArgsFromText(`{"q": "go"`)}
+	_, err = json.Marshal(stored)
+	require.NoError(t, err, "broken arguments stay serializable")
+	err = stored.DecodeArgs(&v)
+	require.ErrorAs(t, err, &mo)
+	assert.Equal(t, `{"q": "go"`, mo.Raw, "the model's own text is reported")
+	assert.Contains(t, mo.Detail, "arguments are not valid JSON")
+}
+
+func TestArgsFromText(t *testing.T) {
+	tests := []struct{ name, raw, want string }{
+		{"object kept verbatim", `{ "a" : 1 }`, `{ "a" : 1 }`},
+		{"blank is nil", "  ", ""},
+		{"broken JSON becomes a JSON string", `{"a":`, `"{\"a\":"`},
+		{"plain text becomes a JSON string", `search for go`, `"search for go"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, string(llm.ArgsFromText(tt.raw)))
+		})
+	}
 }
 
 func TestProviderErrorClassification(t *testing.T) {

@@ -51,22 +51,53 @@ type ToolCall struct {
 	Args json.RawMessage `json:"args,omitempty"`
 }
 
+// ArgsFromText stores a model's argument text so that the call stays
+// serializable whatever the model produced: valid JSON is kept byte for
+// byte; blank text becomes nil, which DecodeArgs reads as {}; anything else
+// (truncated or broken JSON, prose) is stored as a JSON string holding the
+// raw text, because a json.RawMessage must hold valid JSON or every later
+// json.Marshal of the message fails. DecodeArgs reports such arguments as a
+// *MalformedOutputError carrying the raw text. Provider adapters call this.
+func ArgsFromText(raw string) json.RawMessage {
+	if strings.TrimSpace(raw) == "" {
+		return nil
+	}
+	if json.Valid([]byte(raw)) {
+		return json.RawMessage(raw)
+	}
+	quoted, _ := json.Marshal(raw) // marshalling a string cannot fail
+	return quoted
+}
+
 // DecodeArgs unmarshals the call's arguments into v. Empty arguments decode
-// as the empty object. Invalid JSON yields a *MalformedOutputError that names
-// the tool and the call.
+// as the empty object. Arguments that do not decode into v yield a
+// *MalformedOutputError that names the tool and the call and holds the text
+// the model produced; its message is meant to be shown back to the model.
 func (c ToolCall) DecodeArgs(v any) error {
 	raw := c.Args
 	if len(strings.TrimSpace(string(raw))) == 0 {
 		raw = json.RawMessage("{}")
 	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return &MalformedOutputError{
-			What:   "tool arguments",
-			Detail: "tool " + c.Name + " (call " + c.ID + "): " + err.Error(),
-			Raw:    string(c.Args),
+	err := json.Unmarshal(raw, v)
+	if err == nil {
+		return nil
+	}
+	text := string(c.Args)
+	detail := err.Error()
+	var stored string
+	if json.Unmarshal(c.Args, &stored) == nil {
+		// Text that was not JSON, stored as a string by ArgsFromText.
+		text = stored
+		var probe any
+		if perr := json.Unmarshal([]byte(stored), &probe); perr != nil {
+			detail = "arguments are not valid JSON: " + perr.Error()
 		}
 	}
-	return nil
+	return &MalformedOutputError{
+		What:   "tool arguments",
+		Detail: "tool " + c.Name + " (call " + c.ID + "): " + detail,
+		Raw:    text,
+	}
 }
 
 // ToolResult is the outcome of a tool call, sent back to the model.
