@@ -8,21 +8,22 @@ import (
 
 // Provider names accepted in model spec strings.
 const (
-	ProviderOpenAI     = "openai"     // api.openai.com or any OpenAI-compatible base URL
-	ProviderAzure      = "azure"      // Azure OpenAI; the model is the deployment name
-	ProviderOpenRouter = "openrouter" // OpenRouter's OpenAI-compatible endpoint
-	ProviderVLLM       = "vllm"       // a vLLM server (OpenAI-compatible)
-	ProviderLlamaCpp   = "llamacpp"   // a llama.cpp server (OpenAI-compatible)
-	ProviderOllama     = "ollama"     // Ollama's native API, through langchaingo
-	ProviderAnthropic  = "anthropic"  // Anthropic's Messages API, through langchaingo
-	ProviderGoogle     = "google"     // Google AI (Gemini), through langchaingo
-	ProviderExtractive = "extractive" // deepctx's offline, non-neural engine
+	ProviderOpenAI       = "openai"        // api.openai.com or any OpenAI-compatible base URL
+	ProviderAzure        = "azure"         // Azure OpenAI; the model is the deployment name
+	ProviderOpenRouter   = "openrouter"    // OpenRouter's OpenAI-compatible endpoint
+	ProviderVLLM         = "vllm"          // a vLLM server (OpenAI-compatible)
+	ProviderLlamaCpp     = "llamacpp"      // a llama.cpp server (OpenAI-compatible)
+	ProviderOllama       = "ollama"        // Ollama's OpenAI-compatible endpoint (tool calls supported)
+	ProviderOllamaNative = "ollama-native" // Ollama's native API, through langchaingo (no tool calls)
+	ProviderAnthropic    = "anthropic"     // Anthropic's Messages API, through langchaingo
+	ProviderGoogle       = "google"        // Google AI (Gemini), through langchaingo
+	ProviderExtractive   = "extractive"    // deepctx's offline, non-neural engine
 )
 
 // Providers lists every provider name a spec may use.
 var Providers = []string{
 	ProviderOpenAI, ProviderAzure, ProviderOpenRouter, ProviderVLLM, ProviderLlamaCpp,
-	ProviderOllama, ProviderAnthropic, ProviderGoogle, ProviderExtractive,
+	ProviderOllama, ProviderOllamaNative, ProviderAnthropic, ProviderGoogle, ProviderExtractive,
 }
 
 // Spec names one model: a provider and the provider's model name.

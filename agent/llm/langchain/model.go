@@ -66,9 +66,15 @@ type Config struct {
 	// Optional. Defaults to DialectAuto.
 	Dialect Dialect
 	// DefaultTemperature is sent when a Request leaves Temperature nil.
-	// Several langchaingo clients always send a temperature, 0 when none is
-	// set (anthropic, ollama), so "the provider's default" must be spelled
-	// out. Optional. Defaults to nil: no temperature option is set.
+	//
+	// A Request's temperature, an explicit 0 included, is always passed
+	// with llms.WithTemperature. langchaingo v0.1.14's clients cannot tell
+	// 0 from unset: openai (except reasoning models), anthropic and ollama
+	// send whatever CallOptions holds, so without a temperature they send
+	// 0, and googleai sends its DefaultTemperature (0.5); bedrock's
+	// Anthropic models drop 0, so an explicit 0 gets the API's default
+	// there. Hence "the provider's default" must be spelled out here.
+	// Optional. Defaults to nil: no temperature option is passed.
 	DefaultTemperature *float64
 	// DefaultMaxTokens caps the output when a Request leaves MaxTokens 0.
 	// Optional. Defaults to 0: the wrapped model's own default.
@@ -93,7 +99,8 @@ type Model struct {
 
 var _ llm.Model = (*Model)(nil)
 
-// New wraps m, which must not be nil, as an llm.Model.
+// New wraps m as an llm.Model. If m is nil, every call fails with
+// llm.ErrBadRequest.
 func New(m llms.Model, cfg Config) *Model {
 	if cfg.Provider == "" {
 		cfg.Provider = "langchain"
@@ -125,6 +132,9 @@ func detectDialect(m llms.Model) Dialect {
 func (m *Model) Config() Config {
 	cfg := m.cfg
 	cfg.CallOptions = slices.Clone(cfg.CallOptions)
+	if t := cfg.DefaultTemperature; t != nil {
+		cfg.DefaultTemperature = llm.Temp(*t)
+	}
 	return cfg
 }
 
@@ -180,6 +190,9 @@ func (m *Model) stream(ctx context.Context, msgs []llms.MessageContent, opts []l
 	opts = append(opts, llms.WithStreamingFunc(func(_ context.Context, chunk []byte) error {
 		if len(chunk) == 0 {
 			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err // stops the wrapped model
 		}
 		select {
 		case chunks <- string(chunk):

@@ -53,6 +53,9 @@ func (m *Model) response(cr *llms.ContentResponse) (llm.Response, error) {
 
 // toolCalls converts a choice's tool calls, or its legacy FuncCall when it
 // has none. Calls without an ID get a fresh one (googleai sends none).
+// Arguments are kept with llm.ArgsFromText: verbatim when valid JSON, as a
+// JSON string otherwise, so the call always marshals and DecodeArgs reports
+// a *llm.MalformedOutputError.
 func toolCalls(ch *llms.ContentChoice) []llm.ToolCall {
 	src := ch.ToolCalls
 	if len(src) == 0 && ch.FuncCall != nil {
@@ -67,24 +70,9 @@ func toolCalls(ch *llms.ContentChoice) []llm.ToolCall {
 		if id == "" {
 			id = llm.NewID()
 		}
-		calls = append(calls, llm.ToolCall{ID: id, Name: tc.FunctionCall.Name, Args: incomingArgs(tc.FunctionCall.Arguments)})
+		calls = append(calls, llm.ToolCall{ID: id, Name: tc.FunctionCall.Name, Args: llm.ArgsFromText(tc.FunctionCall.Arguments)})
 	}
 	return calls
-}
-
-// incomingArgs keeps a model's arguments verbatim when they are valid JSON.
-// Invalid JSON is stored as a JSON string holding the text, so the ToolCall
-// still marshals; DecodeArgs into a struct or map then fails with a
-// *llm.MalformedOutputError. Empty arguments stay empty ({} to DecodeArgs).
-func incomingArgs(s string) json.RawMessage {
-	if strings.TrimSpace(s) == "" {
-		return nil
-	}
-	if json.Valid([]byte(s)) {
-		return json.RawMessage(s)
-	}
-	quoted, _ := json.Marshal(s) // marshalling a string cannot fail
-	return quoted
 }
 
 // finishReason normalizes the stop reasons of langchaingo's providers
