@@ -17,8 +17,9 @@
 //		Messages: []llm.Message{llm.User("Summarize: ...")},
 //	})
 //
-// Errors from every provider classify into the sentinels ErrContextOverflow,
-// ErrRateLimited, ErrAuth, ErrBadRequest, ErrTransient and ErrMalformedOutput;
-// test them with errors.Is and read details with errors.As on *ProviderError
-// or *MalformedOutputError.
+// Provider errors are classified, wherever the provider's answer allows, into
+// the sentinels ErrContextOverflow, ErrRateLimited, ErrAuth, ErrBadRequest,
+// ErrTransient and ErrMalformedOutput; test them with errors.Is and read
+// details with errors.As on *ProviderError or *MalformedOutputError. An error
+// of no class is not retried.
 package llm

@@ -3,6 +3,7 @@ package llm
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 )
 
@@ -21,11 +22,16 @@ var (
 // ProviderError is a failure reported by a provider. Kind is one of the
 // sentinels above; Status is the HTTP status where there was one.
 type ProviderError struct {
-	Kind     error
+	// Kind is the class sentinel: ErrContextOverflow, ErrRateLimited,
+	// ErrAuth, ErrBadRequest or ErrTransient.
+	Kind error
+	// Provider names the provider ("openai", "anthropic", …).
 	Provider string
-	Status   int
+	// Status is the HTTP status, or 0 when there was none.
+	Status int
 	// Code is the provider's error code, e.g. "context_length_exceeded".
-	Code    string
+	Code string
+	// Message is the provider's own description of the failure.
 	Message string
 	// RetryAfter is the wait the provider asked for (rate limits), or 0.
 	RetryAfter time.Duration
@@ -67,7 +73,8 @@ func (e *ProviderError) Unwrap() error { return e.Err }
 // model so it can correct itself.
 type MalformedOutputError struct {
 	// What names the malformed thing ("tool arguments", "structured output").
-	What   string
+	What string
+	// Detail says what is wrong with it.
 	Detail string
 	// Raw is the offending output, verbatim.
 	Raw string
@@ -89,6 +96,27 @@ func (e *MalformedOutputError) Is(target error) bool { return target == ErrMalfo
 // and cancellation are not.
 func Retryable(err error) bool {
 	return errors.Is(err, ErrRateLimited) || errors.Is(err, ErrTransient)
+}
+
+// KindOfStatus returns the sentinel for the HTTP status of a failed provider
+// call, or nil for a status that reports no failure (below 400): 401 and 403
+// are ErrAuth, 429 ErrRateLimited, 413 ErrContextOverflow, 408, 409 and
+// every 5xx ErrTransient, and any other 4xx ErrBadRequest. Providers refine
+// it where the body says more (an out-of-quota 429, an overflow sent as 400).
+func KindOfStatus(status int) error {
+	switch {
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return ErrAuth
+	case status == http.StatusTooManyRequests:
+		return ErrRateLimited
+	case status == http.StatusRequestEntityTooLarge:
+		return ErrContextOverflow
+	case status == http.StatusRequestTimeout || status == http.StatusConflict || status >= 500:
+		return ErrTransient
+	case status >= 400:
+		return ErrBadRequest
+	}
+	return nil
 }
 
 // RetryAfter returns the wait a provider asked for in err, or 0.

@@ -151,6 +151,23 @@ func TestProviderErrorClassification(t *testing.T) {
 	assert.False(t, llm.Retryable(errors.New("plain")))
 }
 
+func TestKindOfStatus(t *testing.T) {
+	tests := []struct {
+		status int
+		want   error
+	}{
+		{200, nil}, {304, nil},
+		{400, llm.ErrBadRequest}, {404, llm.ErrBadRequest}, {422, llm.ErrBadRequest},
+		{401, llm.ErrAuth}, {403, llm.ErrAuth},
+		{429, llm.ErrRateLimited},
+		{413, llm.ErrContextOverflow},
+		{408, llm.ErrTransient}, {409, llm.ErrTransient}, {500, llm.ErrTransient}, {503, llm.ErrTransient}, {529, llm.ErrTransient},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, llm.KindOfStatus(tt.status), "status %d", tt.status)
+	}
+}
+
 func TestUsageAdd(t *testing.T) {
 	u := llm.Usage{Input: 10, CachedInput: 4, Output: 5, Reasoning: 2}.Add(llm.Usage{Input: 1, Output: 1})
 	assert.Equal(t, llm.Usage{Input: 11, CachedInput: 4, Output: 6, Reasoning: 2}, u)

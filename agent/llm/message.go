@@ -115,9 +115,13 @@ type ToolResult struct {
 // Part is one piece of a message's content. Exactly one of Text, ToolCall
 // and ToolResult is meaningful, as Kind says.
 type Part struct {
-	Kind       PartKind    `json:"kind"`
-	Text       string      `json:"text,omitempty"`
-	ToolCall   *ToolCall   `json:"tool_call,omitempty"`
+	// Kind says which of the fields below the part carries.
+	Kind PartKind `json:"kind"`
+	// Text is the content of a PartText part.
+	Text string `json:"text,omitempty"`
+	// ToolCall is the call of a PartToolCall part.
+	ToolCall *ToolCall `json:"tool_call,omitempty"`
+	// ToolResult is the result of a PartToolResult part.
 	ToolResult *ToolResult `json:"tool_result,omitempty"`
 }
 
@@ -148,12 +152,16 @@ type Meta struct {
 // context engine memoizes token counts and records edits by it. Messages are
 // values; treat a Message you did not build as read-only.
 type Message struct {
-	ID    string `json:"id"`
-	Role  Role   `json:"role"`
+	// ID identifies the message for its whole life (see above).
+	ID string `json:"id"`
+	// Role is who speaks.
+	Role Role `json:"role"`
+	// Parts is the content, in order.
 	Parts []Part `json:"parts"`
 	// Name optionally names the participant (OpenAI's "name" field).
 	Name string `json:"name,omitempty"`
-	Meta Meta   `json:"meta,omitzero"`
+	// Meta is the context engine's bookkeeping; providers ignore it.
+	Meta Meta `json:"meta,omitzero"`
 }
 
 // System returns a system message with a fresh ID.

@@ -44,7 +44,9 @@ var CallRoles = []CallRole{CallPlanner, CallResearcher, CallSummarizer, CallComp
 
 // ToolDef describes a tool the model may call.
 type ToolDef struct {
-	Name        string `json:"name"`
+	// Name is how the model calls the tool.
+	Name string `json:"name"`
+	// Description tells the model what the tool does and when to use it.
 	Description string `json:"description,omitempty"`
 	// Parameters is the JSON Schema of the arguments object. Nil means a
 	// tool without arguments.
@@ -64,6 +66,7 @@ const (
 
 // ToolChoice constrains tool use. The zero value lets the model decide.
 type ToolChoice struct {
+	// Mode is whether and how tools must be called.
 	Mode ToolChoiceMode `json:"mode,omitempty"`
 	// Name is the tool to call when Mode is ToolChoiceTool.
 	Name string `json:"name,omitempty"`
@@ -73,7 +76,9 @@ type ToolChoice struct {
 // Schema.
 type ResponseSchema struct {
 	// Name identifies the schema to the provider (required by OpenAI).
-	Name   string          `json:"name"`
+	Name string `json:"name"`
+	// Schema is the JSON Schema the reply must satisfy. Empty asks for any
+	// JSON object.
 	Schema json.RawMessage `json:"schema"`
 	// Strict asks the provider to enforce the schema exactly where supported.
 	Strict bool `json:"strict,omitempty"`
@@ -82,9 +87,11 @@ type ResponseSchema struct {
 // Request is one model call.
 type Request struct {
 	// Role is the purpose of the call; routers and the offline engine use it.
-	Role     CallRole  `json:"role,omitempty"`
+	Role CallRole `json:"role,omitempty"`
+	// Messages is the conversation so far, oldest first.
 	Messages []Message `json:"messages"`
-	Tools    []ToolDef `json:"tools,omitempty"`
+	// Tools are the tools the model may call.
+	Tools []ToolDef `json:"tools,omitempty"`
 	// ToolChoice defaults to letting the model decide.
 	ToolChoice ToolChoice `json:"tool_choice,omitzero"`
 	// Temperature is sent when non-nil, including an explicit 0. Nil leaves
@@ -141,9 +148,11 @@ func (u Usage) Total() int { return u.Input + u.Output }
 // Response is the result of one model call.
 type Response struct {
 	// Message is the assistant's reply, with a fresh ID.
-	Message      Message      `json:"message"`
+	Message Message `json:"message"`
+	// FinishReason says why the model stopped.
 	FinishReason FinishReason `json:"finish_reason"`
-	Usage        Usage        `json:"usage"`
+	// Usage is the call's token usage as the provider reports it.
+	Usage Usage `json:"usage"`
 	// Model is the model that answered, as the provider names it.
 	Model string `json:"model,omitempty"`
 }
@@ -165,18 +174,26 @@ const (
 
 // ToolCallDelta is a fragment of a streamed tool call.
 type ToolCallDelta struct {
-	Index int    `json:"index"`
-	ID    string `json:"id,omitempty"`
-	Name  string `json:"name,omitempty"`
-	Args  string `json:"args,omitempty"`
+	// Index is the call's position among the reply's tool calls.
+	Index int `json:"index"`
+	// ID is the call's ID, on the delta that brings it.
+	ID string `json:"id,omitempty"`
+	// Name is the tool's name, or a piece of it, on the delta that brings it.
+	Name string `json:"name,omitempty"`
+	// Args is the next piece of the argument text.
+	Args string `json:"args,omitempty"`
 }
 
 // Event is one item of a streamed response.
 type Event struct {
-	Kind     EventKind      `json:"kind"`
-	Text     string         `json:"text,omitempty"`
+	// Kind says which of the fields below the event carries.
+	Kind EventKind `json:"kind"`
+	// Text is the text piece of an EventText.
+	Text string `json:"text,omitempty"`
+	// ToolCall is the fragment of an EventToolCall.
 	ToolCall *ToolCallDelta `json:"tool_call,omitempty"`
-	Response *Response      `json:"response,omitempty"`
+	// Response is the complete reply of an EventDone.
+	Response *Response `json:"response,omitempty"`
 }
 
 // Collect drains a stream and returns its final response. A stream that ends

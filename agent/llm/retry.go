@@ -65,7 +65,7 @@ func (p RetryPolicy) Delay(attempt int, err error) (d time.Duration, ok bool) {
 		}
 		return ra, true
 	}
-	ceiling := p.BaseDelay << min(attempt-1, 30)
+	ceiling := p.BaseDelay << min(max(attempt-1, 0), 30)
 	if ceiling <= 0 || ceiling > p.MaxDelay {
 		ceiling = p.MaxDelay
 	}
@@ -99,19 +99,8 @@ func (r *retrying) Generate(ctx context.Context, req Request) (Response, error) 
 func (r *retrying) Stream(ctx context.Context, req Request) iter.Seq2[Event, error] {
 	return func(yield func(Event, error) bool) {
 		for attempt := 1; ; attempt++ {
-			started := false
-			var failed error
-			for ev, err := range r.model.Stream(ctx, req) {
-				if err != nil {
-					failed = err
-					break
-				}
-				started = true
-				if !yield(ev, nil) {
-					return
-				}
-			}
-			if failed == nil {
+			failed, started, stopped := forward(r.model.Stream(ctx, req), yield)
+			if stopped || failed == nil {
 				return
 			}
 			if started {
@@ -124,6 +113,23 @@ func (r *retrying) Stream(ctx context.Context, req Request) iter.Seq2[Event, err
 			}
 		}
 	}
+}
+
+// forward passes the events of seq to yield until seq ends, fails or yield
+// asks to stop. It returns the error that ended seq (nil if none), whether
+// any event reached yield, and whether yield asked to stop. The error is not
+// passed on: the caller decides whether to retry, fall back or report it.
+func forward(seq iter.Seq2[Event, error], yield func(Event, error) bool) (failed error, started, stopped bool) {
+	for ev, err := range seq {
+		if err != nil {
+			return err, started, false
+		}
+		started = true
+		if !yield(ev, nil) {
+			return nil, true, true
+		}
+	}
+	return nil, started, false
 }
 
 // wait sleeps before the next attempt, or returns the error to give up with.

@@ -117,19 +117,8 @@ func (r *Router) Stream(ctx context.Context, req Request) iter.Seq2[Event, error
 	return func(yield func(Event, error) bool) {
 		var errs []error
 		for _, m := range r.Chain(req.Role) {
-			started := false
-			var failed error
-			for ev, err := range r.retry.Wrap(m).Stream(ctx, req) {
-				if err != nil {
-					failed = err
-					break
-				}
-				started = true
-				if !yield(ev, nil) {
-					return
-				}
-			}
-			if failed == nil {
+			failed, started, stopped := forward(r.retry.Wrap(m).Stream(ctx, req), yield)
+			if stopped || failed == nil {
 				return
 			}
 			if started {

@@ -3,6 +3,7 @@ package llm_test
 import (
 	"context"
 	"errors"
+	"iter"
 	"sync"
 	"testing"
 	"time"
@@ -136,6 +137,59 @@ func TestRetryStreamOnlyBeforeFirstEvent(t *testing.T) {
 	assert.Equal(t, 2, f.calls)
 }
 
+// brokenStream yields text and then fails with err, counting its calls.
+type brokenStream struct {
+	mu    sync.Mutex
+	calls int
+	err   error
+}
+
+func (b *brokenStream) Generate(context.Context, llm.Request) (llm.Response, error) {
+	return llm.Response{}, errors.New("brokenStream: Generate not used")
+}
+
+func (b *brokenStream) Stream(context.Context, llm.Request) iter.Seq2[llm.Event, error] {
+	b.mu.Lock()
+	b.calls++
+	b.mu.Unlock()
+	return func(yield func(llm.Event, error) bool) {
+		if !yield(llm.Event{Kind: llm.EventText, Text: "partial"}, nil) {
+			return
+		}
+		yield(llm.Event{}, b.err)
+	}
+}
+
+// drain collects the texts of a stream's events and the error that ended it.
+func drain(seq iter.Seq2[llm.Event, error]) (texts []string, err error) {
+	for ev, e := range seq {
+		if e != nil {
+			return texts, e
+		}
+		texts = append(texts, ev.Text)
+	}
+	return texts, nil
+}
+
+func TestRetryStreamNotRetriedAfterOutput(t *testing.T) {
+	b := &brokenStream{err: transient}
+	s := &sleeps{}
+	texts, err := drain(llm.RetryPolicy{Sleep: s.sleep}.Wrap(b).Stream(context.Background(), llm.Request{}))
+	require.ErrorIs(t, err, llm.ErrTransient)
+	assert.Equal(t, []string{"partial"}, texts, "output is never duplicated by a retry")
+	assert.Equal(t, 1, b.calls)
+	assert.Empty(t, s.d)
+}
+
+func TestDelayAttemptBelowOneIsTheFirstBackoff(t *testing.T) {
+	p := llm.RetryPolicy{BaseDelay: 100 * time.Millisecond}
+	for _, attempt := range []int{0, -3} {
+		d, ok := p.Delay(attempt, transient)
+		require.True(t, ok)
+		assert.LessOrEqual(t, d, 100*time.Millisecond)
+	}
+}
+
 func TestDelayJitterStaysInRange(t *testing.T) {
 	p := llm.RetryPolicy{BaseDelay: 100 * time.Millisecond, MaxDelay: time.Second, MaxAttempts: 10}
 	seen := map[time.Duration]bool{}
@@ -186,6 +240,31 @@ func TestRouterStreamFallsBack(t *testing.T) {
 	resp, err := llm.Collect(r.Stream(context.Background(), llm.Request{Role: llm.CallCritic}))
 	require.NoError(t, err)
 	assert.Equal(t, "b:critic", resp.Message.Text())
+}
+
+func TestRouterStreamDoesNotFallBackAfterOutput(t *testing.T) {
+	a := &brokenStream{err: transient}
+	b := &flaky{name: "b"}
+	r := llm.NewRouter(a, b.model()).WithRetry(llm.RetryPolicy{Sleep: noSleep})
+	texts, err := drain(r.Stream(context.Background(), llm.Request{}))
+	require.ErrorIs(t, err, llm.ErrTransient)
+	assert.Equal(t, []string{"partial"}, texts)
+	assert.Equal(t, 1, a.calls)
+	assert.Zero(t, b.calls, "the fallback would repeat output the caller already has")
+}
+
+func TestRouterStreamEarlyBreakStopsTheChain(t *testing.T) {
+	a := &brokenStream{err: transient}
+	b := &flaky{name: "b"}
+	r := llm.NewRouter(a, b.model())
+	n := 0
+	for range r.Stream(context.Background(), llm.Request{}) {
+		n++
+		break
+	}
+	assert.Equal(t, 1, n)
+	assert.Equal(t, 1, a.calls)
+	assert.Zero(t, b.calls)
 }
 
 func TestRouterIsImmutable(t *testing.T) {

@@ -28,8 +28,10 @@ var Providers = []string{
 
 // Spec names one model: a provider and the provider's model name.
 type Spec struct {
+	// Provider is one of Providers.
 	Provider string
-	Model    string
+	// Model is the provider's model name; empty for "extractive".
+	Model string
 }
 
 // String returns the canonical "provider:model" form.

@@ -102,6 +102,14 @@ func atoi(t *testing.T, s string) int {
 	return n
 }
 
+func TestGroupCommandAloneShowsHelp(t *testing.T) {
+	code, out, stderr := runCLI(t, "", "tokens")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, out, "Available Commands:")
+	assert.Contains(t, out, "count")
+	assert.Empty(t, stderr)
+}
+
 func TestExitCodes(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -112,6 +120,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
 		{"unknown flag", []string{"models", "--nope"}, exitUsage, "unknown flag: --nope"},
 		{"extra argument", []string{"version", "extra"}, exitUsage, "unknown command"},
+		{"unknown subcommand", []string{"tokens", "cont"}, exitUsage, `unknown command "cont" for "deepctx tokens"`},
 		{"missing file", []string{"tokens", "count", "/no/such/file"}, exitRuntime, "read /no/such/file: no such file or directory"},
 		{"directory", []string{"tokens", "count", "/"}, exitRuntime, "read /: is a directory"},
 	}

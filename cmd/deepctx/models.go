@@ -58,10 +58,10 @@ func tokenizerLabel(m tokens.ModelInfo) string {
 
 // thousands formats n with comma separators: 1047576 -> "1,047,576".
 func thousands(n int) string {
-	s := strconv.Itoa(n)
 	if n < 0 {
 		return "-" + thousands(-n)
 	}
+	s := strconv.Itoa(n)
 	for i := len(s) - 3; i > 0; i -= 3 {
 		s = s[:i] + "," + s[i:]
 	}

@@ -14,6 +14,10 @@ func newTokensCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tokens",
 		Short: "Token accounting tools",
+		// Runnable, so that an unknown subcommand is a usage error (exit 2)
+		// rather than cobra's help with exit 0.
+		Args: argsUsage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newTokensCountCmd())
 	return cmd

@@ -57,7 +57,7 @@ func (m *Model) classify(err error) (kind error, code string, status int) {
 	if errors.As(err, &le) && le.Code != llms.ErrCodeUnknown {
 		return kindOf(le.Code), string(le.Code), status
 	}
-	if k := kindOfStatus(status); k != nil {
+	if k := llm.KindOfStatus(status); k != nil {
 		return k, "", status
 	}
 	if errors.As(m.cfg.MapError(err), &le) && le.Code != llms.ErrCodeUnknown {
@@ -86,20 +86,6 @@ func kindOf(c llms.ErrorCode) error {
 		return llm.ErrBadRequest
 	case llms.ErrCodeTimeout, llms.ErrCodeProviderUnavailable:
 		return llm.ErrTransient
-	}
-	return nil
-}
-
-func kindOfStatus(status int) error {
-	switch {
-	case status == 401 || status == 403:
-		return llm.ErrAuth
-	case status == 413:
-		return llm.ErrContextOverflow
-	case status == 408 || status >= 500:
-		return llm.ErrTransient
-	case status >= 400:
-		return llm.ErrBadRequest
 	}
 	return nil
 }

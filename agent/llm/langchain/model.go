@@ -230,29 +230,24 @@ func (m *Model) stream(ctx context.Context, msgs []llms.MessageContent, opts []l
 	}
 }
 
-// finish yields what the stream has not yet yielded of the final response.
+// finish yields what the stream has not yet yielded of the final response:
+// its text unless it was streamed, its tool calls and EventDone, in the
+// order llm.StreamOf gives them; or the error that ended the call.
 func (m *Model) finish(r callResult, streamed bool, yield func(llm.Event, error) bool) {
-	if r.err != nil {
-		yield(llm.Event{}, r.err)
-		return
+	reply := func(context.Context, llm.Request) (llm.Response, error) {
+		if r.err != nil {
+			return llm.Response{}, r.err
+		}
+		return m.response(r.resp)
 	}
-	resp, err := m.response(r.resp)
-	if err != nil {
-		yield(llm.Event{}, err)
-		return
-	}
-	if text := resp.Message.Text(); text != "" && !streamed {
-		if !yield(llm.Event{Kind: llm.EventText, Text: text}, nil) {
+	for ev, err := range llm.StreamOf(context.Background(), reply, llm.Request{}) {
+		if streamed && ev.Kind == llm.EventText {
+			continue
+		}
+		if !yield(ev, err) {
 			return
 		}
 	}
-	for i, c := range resp.Message.ToolCalls() {
-		d := &llm.ToolCallDelta{Index: i, ID: c.ID, Name: c.Name, Args: string(c.Args)}
-		if !yield(llm.Event{Kind: llm.EventToolCall, ToolCall: d}, nil) {
-			return
-		}
-	}
-	yield(llm.Event{Kind: llm.EventDone, Response: &resp}, nil)
 }
 
 // call invokes the wrapped model, turning its errors into deepctx errors and

@@ -199,7 +199,7 @@ func OpenOllama(model string, cfg ProviderConfig) (*Model, error) {
 	if model == "" {
 		return nil, errors.New("langchain: ollama: no model name")
 	}
-	base, err := ollamaURL(cmp.Or(cfg.BaseURL, os.Getenv(EnvOllamaHost)))
+	base, err := OllamaBaseURL(cmp.Or(cfg.BaseURL, os.Getenv(EnvOllamaHost)))
 	if err != nil {
 		return nil, fmt.Errorf("langchain: ollama: %w", err)
 	}
@@ -212,7 +212,7 @@ func OpenOllama(model string, cfg ProviderConfig) (*Model, error) {
 		return nil, fmt.Errorf("langchain: ollama: %w", err)
 	}
 	return New(m, Config{
-		Provider:           llm.ProviderOllama,
+		Provider:           llm.ProviderOllamaNative,
 		Model:              model,
 		Dialect:            DialectText,
 		DefaultTemperature: cfg.temperature(0.8),
@@ -220,11 +220,14 @@ func OpenOllama(model string, cfg ProviderConfig) (*Model, error) {
 	}), nil
 }
 
-// ollamaURL resolves an Ollama address as Ollama itself reads OLLAMA_HOST:
-// without a scheme it is http with port 11434 by default; with a scheme the
-// scheme's port is the default. It is validated here because langchaingo's
-// ollama.WithServerURL exits the process on a bad URL.
-func ollamaURL(raw string) (string, error) {
+// OllamaBaseURL resolves an Ollama address as Ollama itself reads
+// OLLAMA_HOST ("host", "host:port" or a URL; empty means DefaultOllamaURL)
+// to the server's root URL, without a trailing slash or the "/v1" of the
+// OpenAI-compatible API: without a scheme it is http with port 11434 by
+// default; with a scheme the scheme's port is the default. An address that
+// is not an http(s) URL is an error (langchaingo's ollama.WithServerURL
+// would exit the process on it).
+func OllamaBaseURL(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return DefaultOllamaURL, nil

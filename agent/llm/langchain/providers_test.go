@@ -128,13 +128,13 @@ func TestOllamaURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.raw, func(t *testing.T) {
-			got, err := ollamaURL(tt.raw)
+			got, err := OllamaBaseURL(tt.raw)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
 		})
 	}
 	for _, bad := range []string{"ftp://host", "http://", "http://a b"} {
-		_, err := ollamaURL(bad)
+		_, err := OllamaBaseURL(bad)
 		assert.Error(t, err, bad)
 	}
 	_, err := OpenOllama("qwen3:8b", ProviderConfig{BaseURL: "ftp://host"})

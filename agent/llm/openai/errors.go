@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	oai "github.com/sashabaranov/go-openai"
 
@@ -70,23 +72,21 @@ func describe(err error, pe *llm.ProviderError) (typ string, ok bool) {
 }
 
 // classify maps an HTTP status and the provider's error code, type and
-// message to one of llm's sentinels. Status 0 means the error arrived inside
-// a stream that had started with 200.
+// message to one of llm's sentinels: llm.KindOfStatus, refined by the body.
+// Status 0 means the error arrived inside a stream that had started with 200.
 func classify(status int, code, typ, msg string) error {
+	kind := llm.KindOfStatus(status)
 	switch {
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return llm.ErrAuth
-	case status == http.StatusTooManyRequests && code == "insufficient_quota":
+	case kind == llm.ErrRateLimited && code == "insufficient_quota":
 		// Out of credits: waiting does not help, the account must change.
 		return llm.ErrAuth
-	case status == http.StatusTooManyRequests:
-		return llm.ErrRateLimited
-	case status == http.StatusRequestEntityTooLarge || isOverflow(code, typ, msg):
+	case kind == llm.ErrAuth || kind == llm.ErrRateLimited:
+		return kind
+	case isOverflow(code, typ, msg):
+		// Some servers report an overflow as a 5xx (older llama.cpp).
 		return llm.ErrContextOverflow
-	case status == http.StatusRequestTimeout || status == http.StatusConflict || status >= 500:
-		return llm.ErrTransient
-	case status >= 400:
-		return llm.ErrBadRequest
+	case kind != nil:
+		return kind
 	case status == 0:
 		return classifyInStream(code, typ)
 	}
@@ -154,7 +154,11 @@ func errorCode(code any) string {
 func bodyText(body []byte) string {
 	s := strings.TrimSpace(string(body))
 	if len(s) > maxBodyInError {
-		s = s[:maxBodyInError] + "…"
+		cut := maxBodyInError
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut-- // do not split a multi-byte character
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }
@@ -169,7 +173,7 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 	}
 	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
 		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
-			return time.Duration(ms * float64(time.Millisecond))
+			return scaled(ms, time.Millisecond)
 		}
 	}
 	v := strings.TrimSpace(h.Get("Retry-After"))
@@ -180,12 +184,23 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 		if secs <= 0 {
 			return 0
 		}
-		return time.Duration(secs * float64(time.Second))
+		return scaled(secs, time.Second)
 	}
 	if at, err := http.ParseTime(v); err == nil && at.After(now) {
 		return at.Sub(now)
 	}
 	return 0
+}
+
+// scaled returns n units, saturating at the longest Duration: converting an
+// out-of-range float to an integer is undefined, and a huge Retry-After must
+// stay huge (so that a RetryPolicy gives up) rather than wrap negative.
+func scaled(n float64, unit time.Duration) time.Duration {
+	d := n * float64(unit)
+	if d >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return time.Duration(d)
 }
 
 // badRequest reports a request this package cannot send as asked.

@@ -1,9 +1,12 @@
 package openai
 
 import (
+	"math"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	oai "github.com/sashabaranov/go-openai"
 	"github.com/stretchr/testify/assert"
@@ -28,6 +31,8 @@ func TestRetryAfter(t *testing.T) {
 		{"bad milliseconds fall back", map[string]string{"Retry-After": "3", "Retry-After-Ms": "soon"}, 3 * time.Second},
 		{"negative", map[string]string{"Retry-After": "-5"}, 0},
 		{"garbage", map[string]string{"Retry-After": "later"}, 0},
+		{"absurd seconds saturate", map[string]string{"Retry-After": "1e30"}, math.MaxInt64},
+		{"absurd milliseconds saturate", map[string]string{"Retry-After-Ms": "1e300"}, math.MaxInt64},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -38,6 +43,22 @@ func TestRetryAfter(t *testing.T) {
 			assert.Equal(t, tt.want, retryAfter(h, now))
 		})
 	}
+}
+
+func TestHugeRetryAfterEndsRetries(t *testing.T) {
+	h := http.Header{}
+	h.Set("Retry-After", "1e30")
+	err := &llm.ProviderError{Kind: llm.ErrRateLimited, RetryAfter: retryAfter(h, time.Now())}
+	_, ok := llm.RetryPolicy{}.Delay(1, err)
+	assert.False(t, ok, "a wait beyond MaxRetryAfter gives up instead of retrying at once")
+}
+
+func TestBodyTextKeepsUTF8Valid(t *testing.T) {
+	body := strings.Repeat("a", maxBodyInError-1) + "ééé"
+	got := bodyText([]byte(body))
+	assert.True(t, utf8.ValidString(got), "%q", got[len(got)-8:])
+	assert.Equal(t, strings.Repeat("a", maxBodyInError-1)+"…", got)
+	assert.Equal(t, "short", bodyText([]byte("  short\n")))
 }
 
 func TestInsertMember(t *testing.T) {

@@ -12,13 +12,12 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
-	"strings"
 
 	"github.com/deepctx/deepctx/agent/llm"
 	"github.com/deepctx/deepctx/agent/llm/langchain"
@@ -91,25 +90,26 @@ func Open(ctx context.Context, spec llm.Spec, opts Options) (llm.Model, error) {
 		return openAICompatible(spec, opts, openai.Config{APIType: openai.APITypeAzure, APIKey: ep.APIKey, BaseURL: ep.BaseURL}.WithEnv())
 	case llm.ProviderOpenRouter:
 		return openAICompatible(spec, opts, openai.Config{
-			APIKey:         first(ep.APIKey, os.Getenv(EnvOpenRouterKey)),
-			BaseURL:        first(ep.BaseURL, OpenRouterBaseURL),
+			APIKey:         cmp.Or(ep.APIKey, os.Getenv(EnvOpenRouterKey)),
+			BaseURL:        cmp.Or(ep.BaseURL, OpenRouterBaseURL),
 			MaxTokensParam: openai.MaxCompletionTokens,
 		})
 	case llm.ProviderVLLM:
 		return openAICompatible(spec, opts, openai.Config{
-			APIKey:  first(ep.APIKey, os.Getenv(EnvVLLMKey)),
-			BaseURL: first(ep.BaseURL, os.Getenv(EnvVLLMBaseURL), VLLMBaseURL),
+			APIKey:  cmp.Or(ep.APIKey, os.Getenv(EnvVLLMKey)),
+			BaseURL: cmp.Or(ep.BaseURL, os.Getenv(EnvVLLMBaseURL), VLLMBaseURL),
 		})
 	case llm.ProviderLlamaCpp:
 		return openAICompatible(spec, opts, openai.Config{
 			APIKey:  ep.APIKey,
-			BaseURL: first(ep.BaseURL, os.Getenv(EnvLlamaCppURL), LlamaCppBaseURL),
+			BaseURL: cmp.Or(ep.BaseURL, os.Getenv(EnvLlamaCppURL), LlamaCppBaseURL),
 		})
 	case llm.ProviderOllama:
-		return openAICompatible(spec, opts, openai.Config{
-			APIKey:  ep.APIKey,
-			BaseURL: ollamaCompatibleURL(first(ep.BaseURL, os.Getenv(langchain.EnvOllamaHost), langchain.DefaultOllamaURL)),
-		})
+		base, err := langchain.OllamaBaseURL(cmp.Or(ep.BaseURL, os.Getenv(langchain.EnvOllamaHost)))
+		if err != nil {
+			return nil, fmt.Errorf("provider: ollama: %w", err)
+		}
+		return openAICompatible(spec, opts, openai.Config{APIKey: ep.APIKey, BaseURL: base + "/v1"})
 	case llm.ProviderOllamaNative:
 		return nonNil(langchain.OpenOllama(spec.Model, langchainConfig(ep, opts)))
 	case llm.ProviderAnthropic:
@@ -145,34 +145,6 @@ func nonNil(m *langchain.Model, err error) (llm.Model, error) {
 	return m, nil
 }
 
-// ollamaCompatibleURL turns an Ollama address as OLLAMA_HOST spells it
-// ("host", "host:port" or a URL) into its OpenAI-compatible API root.
-func ollamaCompatibleURL(host string) string {
-	if !strings.Contains(host, "://") {
-		host = "http://" + host
-		if u, err := url.Parse(host); err == nil && u.Port() == "" {
-			u.Host += ":11434" // Ollama's default port for a bare host
-			host = u.String()
-		}
-	}
-	u, err := url.Parse(host)
-	if err != nil {
-		return host // openai.New reports the bad URL
-	}
-	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/v1") + "/v1"
-	return u.String()
-}
-
 func langchainConfig(ep Endpoint, opts Options) langchain.ProviderConfig {
 	return langchain.ProviderConfig{APIKey: ep.APIKey, BaseURL: ep.BaseURL, HTTPClient: opts.HTTPClient}
-}
-
-// first returns the first non-empty string.
-func first(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -135,6 +135,13 @@ func TestOllamaUsesTheCompatibleEndpoint(t *testing.T) {
 	assert.Empty(t, srv.auth[0])
 }
 
+func TestOllamaRejectsABadHost(t *testing.T) {
+	t.Setenv("OLLAMA_HOST", "ftp://gpu-box")
+	m, err := provider.Open(context.Background(), llm.Spec{Provider: "ollama", Model: "qwen3:8b"}, provider.Options{})
+	require.ErrorContains(t, err, `bad Ollama URL "ftp://gpu-box"`)
+	assert.Nil(t, m)
+}
+
 func TestOllamaNativeGoesThroughLangchain(t *testing.T) {
 	srv := newServer(t, `{"model":"qwen3:8b","created_at":"2026-01-01T00:00:00Z","message":{"role":"assistant","content":"pong"},"done":true,"prompt_eval_count":7,"eval_count":2}`+"\n")
 	m, err := provider.Open(context.Background(), llm.Spec{Provider: "ollama-native", Model: "qwen3:8b"}, provider.Options{

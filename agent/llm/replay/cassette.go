@@ -30,6 +30,7 @@ const (
 	ModeReplayOrRecord
 )
 
+// String returns the mode's name, as used in error messages.
 func (m Mode) String() string {
 	switch m {
 	case ModeReplay:
@@ -264,17 +265,18 @@ func (c *Cassette) recordStream(ctx context.Context, key string, canon []byte, r
 
 // lookup returns the next recorded answer for key. ok is false when the
 // model should be called instead; err is a *NotRecordedError in
-// ModeReplay.
+// ModeReplay, and reports a closed cassette, which could not record the
+// call, before the model is paid for it.
 func (c *Cassette) lookup(key string, req llm.Request) (interaction, bool, error) {
-	if c.cfg.Mode == ModeRecord {
-		return interaction{}, false, nil
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	a, ok := c.recorded[key]
 	if !ok {
-		if c.cfg.Mode == ModeReplay {
+		switch {
+		case c.cfg.Mode == ModeReplay:
 			return interaction{}, false, &NotRecordedError{Key: key, Path: c.cfg.Path, Hint: c.hint(req)}
+		case c.closed:
+			return interaction{}, false, fmt.Errorf("replay: record %s: %w", c.cfg.Path, errClosed)
 		}
 		return interaction{}, false, nil
 	}

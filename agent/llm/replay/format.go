@@ -142,7 +142,9 @@ func storeResponse(resp llm.Response) storedResponse {
 	}
 }
 
-// response rebuilds the recorded reply with a fresh message ID.
+// response rebuilds the recorded reply with a fresh message ID. Arguments
+// recorded verbatim because they were not JSON come back through
+// llm.ArgsFromText, so the reply marshals and DecodeArgs reports the text.
 func (s storedResponse) response() llm.Response {
 	msg := llm.Message{ID: llm.NewID(), Role: s.Message.Role, Name: s.Message.Name}
 	for _, sp := range s.Message.Parts {
@@ -150,7 +152,7 @@ func (s storedResponse) response() llm.Response {
 		if c := sp.ToolCall; c != nil {
 			args := json.RawMessage(bytes.Clone(c.Args))
 			if c.RawArgs != "" {
-				args = json.RawMessage(c.RawArgs)
+				args = llm.ArgsFromText(c.RawArgs)
 			}
 			p.ToolCall = &llm.ToolCall{ID: c.ID, Name: c.Name, Args: args}
 		}

@@ -544,14 +544,39 @@ func TestUnterminatedLastLineIsContinued(t *testing.T) {
 }
 
 func TestMalformedArgsSurvive(t *testing.T) {
-	path := cassettePath(t)
-	req := llm.Request{Messages: []llm.Message{llm.User("call")}}
-	record(t, path, scripted.New(scripted.Call("search", `{"q": "unterminated`)), req)
-	play, err := replay.Player(path)
-	require.NoError(t, err)
-	resp, err := play.Generate(ctx, req)
-	require.NoError(t, err)
-	assert.Equal(t, `{"q": "unterminated`, string(resp.Message.ToolCalls()[0].Args))
+	const broken = `{"q": "unterminated`
+	tests := []struct {
+		name  string
+		inner llm.Model
+	}{
+		// Providers store broken arguments as a JSON string (llm.ArgsFromText).
+		{"as a provider stores them", scripted.New(scripted.Call("search", broken))},
+		// A hand-built reply may hold them raw, which no json.Marshal accepts.
+		{"raw", llm.ModelFunc(func(context.Context, llm.Request) (llm.Response, error) {
+			call := llm.ToolCall{ID: "c1", Name: "search", Args: json.RawMessage(broken)}
+			return llm.Response{Message: llm.Assistant("", call), FinishReason: llm.FinishToolCalls}, nil
+		})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := cassettePath(t)
+			req := llm.Request{Messages: []llm.Message{llm.User("call")}}
+			record(t, path, tt.inner, req)
+			play, err := replay.Player(path)
+			require.NoError(t, err)
+			resp, err := play.Generate(ctx, req)
+			require.NoError(t, err)
+
+			_, err = json.Marshal(resp)
+			require.NoError(t, err, "a replayed reply must marshal")
+			call := resp.Message.ToolCalls()[0]
+			assert.Equal(t, string(llm.ArgsFromText(broken)), string(call.Args))
+			var args map[string]any
+			var malformed *llm.MalformedOutputError
+			require.ErrorAs(t, call.DecodeArgs(&args), &malformed)
+			assert.Equal(t, broken, malformed.Raw, "the model's text survives the trip")
+		})
+	}
 }
 
 func TestCancellation(t *testing.T) {
@@ -593,6 +618,16 @@ func TestOpenAndCloseErrors(t *testing.T) {
 	require.NoError(t, rec.Close(), "Close is idempotent")
 	_, err = rec.Generate(ctx, firstRequest())
 	assert.ErrorContains(t, err, "cassette closed")
+
+	inner := scripted.New(scripted.Text("never"))
+	rec, err = replay.ReplayOrRecord(inner, cassettePath(t))
+	require.NoError(t, err)
+	require.NoError(t, rec.Close())
+	_, err = rec.Generate(ctx, firstRequest())
+	assert.ErrorContains(t, err, "cassette closed")
+	_, err = llm.Collect(rec.Stream(ctx, firstRequest()))
+	assert.ErrorContains(t, err, "cassette closed")
+	assert.Zero(t, inner.Calls(), "a closed cassette calls no model it could not record")
 }
 
 func TestRecordedAt(t *testing.T) {

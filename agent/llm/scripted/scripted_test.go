@@ -75,6 +75,20 @@ func TestExplicitCallIDKept(t *testing.T) {
 	assert.Equal(t, "call_1", calls[1].ID)
 }
 
+func TestMalformedCallArgumentsStayMarshalable(t *testing.T) {
+	m := scripted.New(scripted.Call("search", `{"q": "unterminated`))
+	resp, err := m.Generate(context.Background(), ask("q"))
+	require.NoError(t, err)
+	_, err = json.Marshal(resp)
+	require.NoError(t, err, "a reply with malformed arguments must marshal, as a provider's does")
+
+	var args map[string]any
+	err = resp.Message.ToolCalls()[0].DecodeArgs(&args)
+	var malformed *llm.MalformedOutputError
+	require.ErrorAs(t, err, &malformed)
+	assert.Equal(t, `{"q": "unterminated`, malformed.Raw, "the model's own text is reported")
+}
+
 func TestErrorTurn(t *testing.T) {
 	rateLimit := &llm.ProviderError{Kind: llm.ErrRateLimited, Provider: "openai", Status: 429, RetryAfter: 2 * time.Second}
 	m := scripted.New(scripted.Err(rateLimit), scripted.Text("ok"))

@@ -1,10 +1,6 @@
 package scripted
 
-import (
-	"encoding/json"
-
-	"github.com/deepctx/deepctx/agent/llm"
-)
+import "github.com/deepctx/deepctx/agent/llm"
 
 // Turn is one scripted answer: a reply (text and/or tool calls) or, when Err
 // is set, a failure. Build turns with Text, Call, Calls and Err, and adjust
@@ -30,9 +26,12 @@ type Turn struct {
 func Text(s string) Turn { return Turn{Text: s} }
 
 // Call returns a turn that calls one tool with args, the arguments as the
-// model would write them (usually a JSON object; anything is accepted).
+// model would write them (usually a JSON object; anything is accepted). They
+// are stored as a provider stores them, with llm.ArgsFromText: valid JSON
+// verbatim, anything else as a JSON string that DecodeArgs reports as an
+// *llm.MalformedOutputError, so replies always marshal.
 func Call(name, args string) Turn {
-	return Turn{Calls: []llm.ToolCall{{Name: name, Args: json.RawMessage(args)}}}
+	return Turn{Calls: []llm.ToolCall{{Name: name, Args: llm.ArgsFromText(args)}}}
 }
 
 // Calls merges turns into one reply: their texts concatenated and their
