@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -126,4 +127,27 @@ func RetryAfter(err error) time.Duration {
 		return pe.RetryAfter
 	}
 	return 0
+}
+
+// overflowPhrases are how OpenAI, Anthropic, Google and the OpenAI-compatible
+// servers (vLLM, llama.cpp, OpenRouter, Ollama) word a prompt that does not
+// fit the model's context window, lowercased.
+var overflowPhrases = []string{
+	"context_length_exceeded", "context length exceeded", "maximum context length",
+	"exceeds the available context size", "exceed_context_size", "context window",
+	"prompt is too long", "input is too long", "too many tokens", "token limit",
+	"exceeds the maximum number of tokens",
+}
+
+// MentionsContextOverflow reports whether a provider's error message says
+// the prompt does not fit the context window. Provider adapters use it for
+// servers that signal an overflow only in words.
+func MentionsContextOverflow(msg string) bool {
+	msg = strings.ToLower(msg)
+	for _, p := range overflowPhrases {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -99,6 +99,10 @@ func (r *Router) Describe(role CallRole) string {
 func (r *Router) Generate(ctx context.Context, req Request) (Response, error) {
 	var errs []error
 	for _, m := range r.Chain(req.Role) {
+		if m.Model == nil {
+			errs = append(errs, errNilModel)
+			continue
+		}
 		resp, err := r.retry.Wrap(m).Generate(ctx, req)
 		if err == nil {
 			return resp, nil
@@ -117,6 +121,10 @@ func (r *Router) Stream(ctx context.Context, req Request) iter.Seq2[Event, error
 	return func(yield func(Event, error) bool) {
 		var errs []error
 		for _, m := range r.Chain(req.Role) {
+			if m.Model == nil {
+				errs = append(errs, errNilModel)
+				continue
+			}
 			failed, started, stopped := forward(r.retry.Wrap(m).Stream(ctx, req), yield)
 			if stopped || failed == nil {
 				return
@@ -133,6 +141,10 @@ func (r *Router) Stream(ctx context.Context, req Request) iter.Seq2[Event, error
 		yield(Event{}, chainError(req.Role, errs))
 	}
 }
+
+// errNilModel reports a chain built with a nil Model: a programming error
+// surfaced as an error rather than a panic.
+var errNilModel = fmt.Errorf("%w: router chain holds a nil model", ErrBadRequest)
 
 // chainError reports the failure of a whole chain. It wraps every error so
 // errors.Is and errors.As see each one; the last error leads the message.
@@ -176,6 +188,9 @@ func OpenRouter(cfg RouterConfig, open Opener) (*Router, error) {
 			m, ok := opened[spec]
 			if !ok {
 				model, err := open(spec)
+				if err == nil && model == nil {
+					err = errors.New("opener returned no model")
+				}
 				if err != nil {
 					return nil, fmt.Errorf("llm: open %s: %w", spec, err)
 				}

@@ -316,3 +316,36 @@ func TestCollectWithoutDone(t *testing.T) {
 	})
 	require.ErrorIs(t, err, llm.ErrMalformedOutput)
 }
+
+func TestRouterNilModelIsAnErrorNotAPanic(t *testing.T) {
+	backup := &flaky{name: "backup"}
+	r := llm.NewRouter(nil, backup.model())
+	resp, err := r.Generate(context.Background(), llm.Request{})
+	require.NoError(t, err)
+	assert.Equal(t, "backup:", resp.Message.Text(), "a nil model is skipped like a failed one")
+
+	_, err = llm.NewRouter(nil).Generate(context.Background(), llm.Request{})
+	require.ErrorIs(t, err, llm.ErrBadRequest)
+	_, err = llm.Collect(llm.NewRouter(nil).Stream(context.Background(), llm.Request{}))
+	require.ErrorIs(t, err, llm.ErrBadRequest)
+
+	_, err = llm.OpenRouter(llm.RouterConfig{Default: "openai:gpt-4.1"}, func(llm.Spec) (llm.Model, error) { return nil, nil })
+	require.ErrorContains(t, err, "opener returned no model")
+}
+
+func TestMentionsContextOverflow(t *testing.T) {
+	tests := []struct {
+		msg  string
+		want bool
+	}{
+		{"This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.", true},
+		{"prompt is too long: 210000 tokens > 200000 maximum", true},
+		{"the request exceeds the available context size, try increasing it", true},
+		{"The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).", true},
+		{"Rate limit reached for gpt-4.1 in organization org-x on tokens per min (TPM): Limit 30000", false},
+		{"Incorrect API key provided", false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, llm.MentionsContextOverflow(tt.msg), tt.msg)
+	}
+}

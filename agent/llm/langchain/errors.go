@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"regexp"
 	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/tmc/langchaingo/llms"
@@ -23,7 +23,8 @@ import (
 // overflow (langchaingo's mappers file "prompt is too long" under
 // invalid_request); a typed *llms.Error; the HTTP status where one can be
 // recovered (googleapi.Error, or "status code: NNN" in the message, as
-// langchaingo's anthropic writes it); Config.MapError; dropped connections.
+// langchaingo's anthropic writes it); Config.MapError; dropped or refused
+// connections (transient, as in the openai package).
 // A classified error becomes an *llm.ProviderError with Kind set (see
 // kindOf). An unclassified error is returned wrapped but without a Kind, so
 // llm.Retryable reports false: retrying failures nobody understood tends to
@@ -50,7 +51,7 @@ func (m *Model) classify(err error) (kind error, code string, status int) {
 	if status == 429 {
 		return llm.ErrRateLimited, string(llms.ErrCodeRateLimit), status
 	}
-	if isOverflow(err.Error()) {
+	if llm.MentionsContextOverflow(err.Error()) {
 		return llm.ErrContextOverflow, string(llms.ErrCodeTokenLimit), status
 	}
 	var le *llms.Error
@@ -63,7 +64,8 @@ func (m *Model) classify(err error) (kind error, code string, status int) {
 	if errors.As(m.cfg.MapError(err), &le) && le.Code != llms.ErrCodeUnknown {
 		return kindOf(le.Code), string(le.Code), status
 	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+	var netErr *net.OpError
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.As(err, &netErr) {
 		return llm.ErrTransient, "", status
 	}
 	return nil, "", status
@@ -105,20 +107,4 @@ func httpStatus(err error) int {
 	return 0
 }
 
-// overflowPhrases are how providers word an input that does not fit the
-// context window.
-var overflowPhrases = []string{
-	"context_length_exceeded", "context length", "context window", "maximum context",
-	"prompt is too long", "input is too long", "too many tokens", "token limit",
-	"exceeds the maximum number of tokens",
-}
 
-func isOverflow(msg string) bool {
-	msg = strings.ToLower(msg)
-	for _, p := range overflowPhrases {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
-}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"syscall"
 	"testing"
 
@@ -77,7 +78,7 @@ func TestErrorsMapOntoSentinels(t *testing.T) {
 }
 
 func TestUnclassifiedErrorsAreNotRetried(t *testing.T) {
-	orig := errors.New("dial tcp 127.0.0.1:11434: connect: connection refused")
+	orig := errors.New("the model said no in a way nobody documented")
 	err := failWith(t, Config{Provider: "ollama"}, context.Background(), orig)
 
 	assert.ErrorIs(t, err, orig)
@@ -85,6 +86,13 @@ func TestUnclassifiedErrorsAreNotRetried(t *testing.T) {
 	var pe *llm.ProviderError
 	assert.False(t, errors.As(err, &pe))
 	assert.Contains(t, err.Error(), "ollama")
+}
+
+func TestRefusedConnectionsAreTransient(t *testing.T) {
+	orig := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	err := failWith(t, Config{Provider: "anthropic"}, context.Background(), fmt.Errorf("post: %w", orig))
+	assert.ErrorIs(t, err, llm.ErrTransient)
+	assert.True(t, llm.Retryable(err), "a server that is not up yet is worth a retry")
 }
 
 func TestConfigMapErrorClassifies(t *testing.T) {

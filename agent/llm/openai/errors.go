@@ -107,30 +107,13 @@ func classifyInStream(code, typ string) error {
 	return llm.ErrTransient
 }
 
-// overflowHints are message fragments with which OpenAI and compatible
-// servers (vLLM, llama.cpp, OpenRouter, Ollama) report an over-long prompt.
-var overflowHints = []string{
-	"maximum context length",
-	"context length exceeded",
-	"context_length_exceeded",
-	"exceeds the available context size",
-	"exceed_context_size",
-	"prompt is too long",
-}
-
 // isOverflow reports whether an error says the prompt does not fit the
 // model's context window.
 func isOverflow(code, typ, msg string) bool {
 	if code == "context_length_exceeded" || typ == "exceed_context_size_error" {
 		return true
 	}
-	msg = strings.ToLower(msg)
-	for _, hint := range overflowHints {
-		if strings.Contains(msg, hint) {
-			return true
-		}
-	}
-	return false
+	return llm.MentionsContextOverflow(msg)
 }
 
 // errorCode renders go-openai's untyped error code (a string, a number or
