@@ -106,5 +106,3 @@ func httpStatus(err error) int {
 	}
 	return 0
 }
-
-
