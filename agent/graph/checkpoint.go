@@ -74,6 +74,9 @@ type TaskRecord struct {
 	Next []string `json:"next,omitempty"`
 	// Sends holds the fan-out tasks the task emitted, in emission order.
 	Sends []TaskRecord `json:"sends,omitempty"`
+	// Answers holds the human's answers to the task's interrupts, in the
+	// order the task asked; on resume its Interrupt calls return them.
+	Answers []json.RawMessage `json:"answers,omitempty"`
 }
 
 // Interrupt is a pause for a human: before or after a named node, or raised

@@ -65,7 +65,8 @@ type Event struct {
 	// subgraph nodes, outermost first.
 	Path []string  `json:"path,omitempty"`
 	Time time.Time `json:"time"`
-	// Name names a custom event ("token", "context_edit", …).
+	// Name names a custom event ("token", "context_edit", …), or the graph
+	// for EventRunStart.
 	Name string `json:"name,omitempty"`
 	// Data is a custom event's payload, or the state for EventStateUpdate.
 	Data json.RawMessage `json:"data,omitempty"`
@@ -81,6 +82,10 @@ type Event struct {
 	Duration time.Duration `json:"duration,omitempty"`
 	// Err is the failure, for failed node ends and EventError.
 	Err string `json:"error,omitempty"`
+	// Value is the in-process form of Data: the typed state for
+	// EventStateUpdate and EventRunEnd, the payload for EventCustom. It is
+	// not serialized.
+	Value any `json:"-"`
 }
 
 // EventSink receives every event of a run, in order, from one goroutine at
