@@ -18,7 +18,8 @@ test:
 
 ## bench: the Go benchmarks whose results are committed under benchmarks/results
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./benchmarks/...
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./benchmarks/... ./agent/graph/...
+	cd benchmarks/graphbench && $(GO) test -run '^$$' -bench . -benchmem -count 6 .
 
 ## demo: run what deepctx can do today, offline, on the Go documentation
 demo: build
