@@ -24,9 +24,9 @@ func benchOpts() []graph.Option[BenchState] {
 	}
 }
 
-// BenchmarkChain10 measures per-step overhead: a chain of 10 trivial nodes
-// per run. ns/op is per run; ns/step is per super-step.
-func BenchmarkChain10(b *testing.B) {
+// chain10 compiles a chain of 10 trivial nodes that count the steps.
+func chain10(b *testing.B) *graph.Runnable[BenchState] {
+	b.Helper()
 	g := graph.New("chain10", benchOpts()...)
 	prev := graph.START
 	for i := range 10 {
@@ -42,6 +42,13 @@ func BenchmarkChain10(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return r
+}
+
+// BenchmarkChain10 measures per-step overhead: a chain of 10 trivial nodes
+// per run. ns/op is per run; ns/step is per super-step.
+func BenchmarkChain10(b *testing.B) {
+	r := chain10(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -92,21 +99,7 @@ func BenchmarkFanOut100(b *testing.B) {
 // BenchmarkChain10Streamed is BenchmarkChain10 with a Stream consumer:
 // the cost of building and delivering events (state JSON included).
 func BenchmarkChain10Streamed(b *testing.B) {
-	g := graph.New("chain10", benchOpts()...)
-	prev := graph.START
-	for i := range 10 {
-		name := fmt.Sprintf("n%d", i)
-		g.AddNodeFunc(name, func(_ context.Context, s BenchState, _ *graph.Task) (BenchState, error) {
-			return BenchState{Step: s.Step + 1}, nil
-		})
-		g.AddEdge(prev, name)
-		prev = name
-	}
-	g.AddEdge(prev, graph.END)
-	r, err := g.Compile()
-	if err != nil {
-		b.Fatal(err)
-	}
+	r := chain10(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -24,8 +24,9 @@ const (
 
 // Checkpoint is the persisted position of a run: the state after the last
 // completed step and the work the next step still has to do. Checkpoints are
-// written after every step and after every fan-out task that completes, so a
-// run killed mid-step resumes without redoing finished tasks.
+// written after every step and after every task that completes in a step of
+// several tasks (a fan-out), so a run killed mid-step resumes without
+// redoing finished tasks.
 //
 // State, Input and Update are JSON documents of the graph's state type and of
 // the tasks' input types: a graph whose state does not round-trip through
@@ -69,8 +70,9 @@ type TaskRecord struct {
 	Done bool `json:"done,omitempty"`
 	// Update is the JSON of the state update the task returned.
 	Update json.RawMessage `json:"update,omitempty"`
-	// Next holds the node names the task's routing chose, if it was decided
-	// inside the task.
+	// Next is reserved for node names a task's routing chose inside the
+	// task. This runtime does not write it (routing is decided again from
+	// the merged state on resume); stores keep it as given.
 	Next []string `json:"next,omitempty"`
 	// Sends holds the fan-out tasks the task emitted, in emission order.
 	Sends []TaskRecord `json:"sends,omitempty"`

@@ -159,3 +159,42 @@ func TestCheckpointWriteFailureStopsTheRun(t *testing.T) {
 	assert.Contains(t, err.Error(), "writing checkpoint 3")
 	assert.Equal(t, 0, calls.get("c"), "no step runs past a failed checkpoint")
 }
+
+func TestStoppingAStreamMidFanOutLeavesAResumableRun(t *testing.T) {
+	store := newMemStore()
+	calls := newCounter()
+	var blocking atomic.Bool // tasks 1.. wait for cancellation while set
+	blocking.Store(true)
+	do := func(ctx context.Context, i int) error {
+		calls.inc(string(rune('0' + i)))
+		if i > 0 && blocking.Load() {
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		return nil
+	}
+	r := fanGraph(t, 4, do, graph.WithCheckpointer(store), graph.WithConcurrency(4))
+	ctx := context.Background()
+
+	var last graph.Event
+	for ev, err := range r.Stream(ctx, FanState{}, graph.WithRunID("stopped")) {
+		require.NoError(t, err)
+		last = ev
+		if ev.Kind == graph.EventNodeEnd && ev.TaskID == "2:work:0" {
+			break // the other tasks are still running
+		}
+	}
+	assert.Equal(t, "2:work:0", last.TaskID)
+	cp, err := store.Latest(ctx, "stopped")
+	require.NoError(t, err)
+	assert.Equal(t, graph.StatusFailed, cp.Status)
+	assert.Contains(t, cp.Error, "stream consumer stopped")
+	require.Len(t, cp.Tasks, 4)
+	assert.True(t, cp.Tasks[0].Done, "the finished task is kept")
+
+	blocking.Store(false)
+	got, err := r.Resume(ctx, "stopped")
+	require.NoError(t, err)
+	assert.Equal(t, []int{0, 10, 20, 30}, got.Results)
+	assert.Equal(t, 1, calls.get("0"), "not run again")
+}

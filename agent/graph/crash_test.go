@@ -52,7 +52,8 @@ func crashGraph(t *testing.T, dir string, hang bool) *graph.Runnable[FanState] {
 		AddNode("work", graph.InputNode(func(ctx context.Context, _ FanState, i int, _ *graph.Task) (FanState, error) {
 			mark(fmt.Sprintf("task-%d", i))
 			if hang && i >= crashQuick {
-				<-ctx.Done() // never, in the child: it is killed first
+				fmt.Printf("started %d\n", i) // tells the parent the task ran once
+				<-ctx.Done()                  // never, in the child: it is killed first
 				return FanState{}, ctx.Err()
 			}
 			return FanState{Results: []int{i}}, nil
@@ -92,18 +93,20 @@ func TestCrashMidFanOutResumes(t *testing.T) {
 
 	fs, err := store.NewFS(filepath.Join(dir, "checkpoints"))
 	require.NoError(t, err)
-	// The child prints a line per checkpoint it wrote; wait until one holds
-	// crashQuick finished tasks, then kill the child.
+	// The child prints a line per checkpoint it wrote and per hanging task
+	// it started; wait until a checkpoint holds crashQuick finished tasks
+	// and every other task has started, then kill the child.
 	sc := bufio.NewScanner(out)
-	for {
+	started, checkpointed := 0, false
+	for !checkpointed || started < crashTasks-crashQuick {
 		require.True(t, sc.Scan(), "child exited early: %s", stderr.String())
-		if !strings.HasPrefix(sc.Text(), "checkpoint ") {
-			continue
-		}
-		cp, err := fs.Latest(ctx, crashRunID)
-		require.NoError(t, err)
-		if doneTasks(cp) == crashQuick {
-			break
+		switch line := sc.Text(); {
+		case strings.HasPrefix(line, "started "):
+			started++
+		case strings.HasPrefix(line, "checkpoint ") && !checkpointed:
+			cp, err := fs.Latest(ctx, crashRunID)
+			require.NoError(t, err)
+			checkpointed = doneTasks(cp) == crashQuick
 		}
 	}
 	require.NoError(t, cmd.Process.Kill())

@@ -17,14 +17,14 @@
 //
 // Each super-step runs its tasks concurrently (up to WithConcurrency), waits
 // for all of them, merges their updates in a fixed order (nodes reached by
-// edges in the order they were added, then Sends in the order they were
-// made, never completion order), then follows the edges of the nodes that
-// ran to find the next step's tasks. A node reached from several tasks of a
-// step runs once in the next step: that is how a fan-out joins. A node
-// fans out with Task.Send: each Send becomes a task of the target node in
-// the next step, with its own input (see InputNode). The run ends when a
-// step schedules no further work, normally because every branch routed to
-// END.
+// edges in the order the nodes were added to the graph, then Sends in the
+// order they were made, never completion order), then follows the edges of
+// the nodes that ran to find the next step's tasks. A node reached from
+// several tasks of a step runs once in the next step: that is how a
+// fan-out joins. A node fans out with Task.Send: each Send becomes a task
+// of the target node in the next step, with its own input (see InputNode).
+// The run ends when a step schedules no further work, normally because
+// every branch routed to END.
 //
 // Compile rejects graphs with unknown, duplicate or unreachable nodes and
 // nodes with no path to END. Runs are bounded by WithMaxSteps; nodes by

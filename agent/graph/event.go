@@ -16,7 +16,7 @@ const (
 	EventModelCall   EventKind = "model_call"   // a model call finished; Model is set
 	EventToolCall    EventKind = "tool_call"    // a tool call finished; Tool is set
 	EventNodeEnd     EventKind = "node_end"     // a task finished; Err is set if it failed
-	EventStateUpdate EventKind = "state_update" // a step's updates were merged; State holds the new state
+	EventStateUpdate EventKind = "state_update" // a step's updates were merged; Value (and Data, as JSON) hold the new state
 	EventCheckpoint  EventKind = "checkpoint"   // a checkpoint was written; Seq is set
 	EventInterrupt   EventKind = "interrupt"    // the run paused; Interrupt is set
 	EventError       EventKind = "error"        // the run failed; Err is set
@@ -61,8 +61,11 @@ type Event struct {
 	// Node and TaskID identify the task, for node and custom events.
 	Node   string `json:"node,omitempty"`
 	TaskID string `json:"task_id,omitempty"`
-	// Path locates the event in nested subgraphs: the names of the enclosing
-	// subgraph nodes, outermost first.
+	// Path locates the event in nested subgraphs: the task IDs of the
+	// enclosing subgraph tasks, outermost first (e.g. ["2:research:1"] for
+	// an event of the child run started by the second task sent to the
+	// subgraph node "research" in step 2). Each child run of a parallel
+	// fan-out to a subgraph has its own Path.
 	Path []string  `json:"path,omitempty"`
 	Time time.Time `json:"time"`
 	// Name names a custom event ("token", "context_edit", …), or the graph

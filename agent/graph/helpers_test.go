@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -83,18 +84,8 @@ func (m *memStore) Runs(context.Context) ([]graph.RunSummary, error) {
 	for id := range m.runs {
 		out = append(out, graph.RunSummary{RunID: id})
 	}
-	slices.SortFunc(out, func(a, b graph.RunSummary) int { return compareStrings(a.RunID, b.RunID) })
+	slices.SortFunc(out, func(a, b graph.RunSummary) int { return strings.Compare(a.RunID, b.RunID) })
 	return out, nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // counter counts invocations per key, safely from many goroutines.

@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -184,4 +185,80 @@ func TestInterruptWithoutStoreCannotResume(t *testing.T) {
 	require.ErrorAs(t, err, &ie)
 	_, err = r.Resume(context.Background(), ie.RunID)
 	assert.ErrorIs(t, err, graph.ErrNoStore)
+}
+
+func TestInterruptsOfOneStepAreAnsweredInTaskOrder(t *testing.T) {
+	calls := newCounter()
+	store := newMemStore()
+	g := graph.New("two-asks", logField()).
+		AddNodeFunc("plan", func(_ context.Context, _ Log, task *graph.Task) (Log, error) {
+			task.Send("ask", "q0")
+			task.Send("ask", "q1")
+			return Log{}, nil
+		}, graph.WithSends("ask")).
+		AddNode("ask", graph.InputNode(func(_ context.Context, _ Log, q string, task *graph.Task) (Log, error) {
+			calls.inc(q)
+			answer, err := graph.Ask[string](task, q+"?")
+			if err != nil {
+				return Log{}, err
+			}
+			return Log{Steps: []string{q + "=" + answer}}, nil
+		})).
+		AddEdge(graph.START, "plan").AddEdge("ask", graph.END)
+	r, err := g.Compile(graph.WithCheckpointer(store))
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	// Both tasks ask; the run reports the first in merge order.
+	_, err = r.Invoke(ctx, Log{}, graph.WithRunID("two-asks"))
+	var ie *graph.InterruptError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "2:ask:0", ie.Interrupt.TaskID)
+	assert.JSONEq(t, `"q0?"`, string(ie.Interrupt.Payload))
+
+	// The answer goes to that task only; the other asks again.
+	_, err = r.Resume(ctx, "two-asks", graph.WithResumeValue("a0"))
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "2:ask:1", ie.Interrupt.TaskID)
+	assert.JSONEq(t, `"q1?"`, string(ie.Interrupt.Payload))
+
+	got, err := r.Resume(ctx, "two-asks", graph.WithResumeValue("a1"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"q0=a0", "q1=a1"}, got.Steps)
+	assert.Equal(t, 2, calls.get("q0"), "asked, then answered; not re-run once done")
+	assert.Equal(t, 3, calls.get("q1"))
+}
+
+func TestPooledRunsStartClean(t *testing.T) {
+	// Runs of one Runnable reuse each other's buffers. Nothing of a
+	// finished run (answers, a raised interrupt, interrupt options) may
+	// reach the next one.
+	store := newMemStore()
+	g := graph.New("pool", logField()).
+		AddNodeFunc("clarify", func(_ context.Context, _ Log, task *graph.Task) (Log, error) {
+			topic, err := graph.Ask[string](task, "topic?")
+			if err != nil {
+				return Log{}, err
+			}
+			return Log{Steps: []string{"topic=" + topic}}, nil
+		}).
+		AddNodeFunc("write", say("write")).
+		AddEdge(graph.START, "clarify").AddEdge("clarify", "write").AddEdge("write", graph.END)
+	r, err := g.Compile(graph.WithCheckpointer(store))
+	require.NoError(t, err)
+	ctx := context.Background()
+	pauseAtWrite := []graph.RunOption{graph.WithInterruptBefore("write"), graph.WithInterruptAfter("write")}
+
+	for round := range 3 {
+		id := "pool-" + string(rune('a'+round))
+		_, err := r.Invoke(ctx, Log{}, append(pauseAtWrite, graph.WithRunID(id))...)
+		var ie *graph.InterruptError
+		require.ErrorAs(t, err, &ie, "round %d: a new run asks again", round)
+		assert.Equal(t, graph.WhenInside, ie.Interrupt.When)
+
+		// Resumed without the options, the run does not pause at write.
+		got, err := r.Resume(ctx, id, graph.WithResumeValue(fmt.Sprint(round)))
+		require.NoError(t, err, "round %d", round)
+		assert.Equal(t, []string{"topic=" + fmt.Sprint(round), "write"}, got.Steps)
+	}
 }

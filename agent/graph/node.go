@@ -16,7 +16,9 @@ import (
 // state: set only the fields the node changes and leave the rest zero. The
 // runtime merges the update with the state's reducers (see Field). The
 // snapshot is shared with the other tasks of the step: read it, do not
-// modify what its slices and maps point to.
+// modify the elements of its slices or the entries of its maps (appending
+// to its top-level slices is fine: they have no spare capacity, so append
+// copies).
 //
 // Run must honour ctx: the runtime cancels it on timeouts, failures of
 // sibling tasks and run cancellation, and waits for every Run it started

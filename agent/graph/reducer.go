@@ -76,10 +76,10 @@ func Replace[T any](cur, upd T) T { return upd }
 // place when cur has spare capacity (amortized O(len(upd))). This is safe
 // because a run owns the arrays it appends to: when a run starts, the
 // capacity of every top-level slice of its initial state is clipped to its
-// length, so the caller's arrays are never written to, and states handed
-// to nodes or to the caller keep their length and contents. Nodes must not
-// append to the slices of the state they receive; return new elements in
-// the update instead.
+// length, so the caller's arrays are never written to, and the states
+// handed to nodes and to state_update events are clipped the same way, so
+// appending to their slices allocates rather than writing into the run's
+// arrays. States handed out keep their length and contents.
 func Append[T any](cur, upd []T) []T {
 	return append(cur, upd...)
 }

@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -160,4 +161,89 @@ func TestFieldMisuseFailsCompile(t *testing.T) {
 			assert.Contains(t, ce.Problems[0], tt.want)
 		})
 	}
+}
+
+func TestFailedMergeOrRouteKeepsTheLastCompletedState(t *testing.T) {
+	type Tally struct {
+		Steps []string
+		Count int
+	}
+	tests := []struct {
+		name    string
+		reduce  func(cur, upd int) int
+		route   graph.Router[Tally]
+		wantErr string
+	}{
+		{"reducer panics", func(cur, upd int) int {
+			if upd == 2 {
+				panic("overflow")
+			}
+			return cur + upd
+		}, nil, "merging the update: panic: overflow"},
+		{"router fails", func(cur, upd int) int { return cur + upd },
+			func(context.Context, Tally) ([]string, error) { return nil, assert.AnError }, assert.AnError.Error()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := graph.New("tally",
+				graph.Field(func(s *Tally) *[]string { return &s.Steps }, graph.Append[string]),
+				graph.Field(func(s *Tally) *int { return &s.Count }, tt.reduce),
+			).
+				AddNodeFunc("a", func(context.Context, Tally, *graph.Task) (Tally, error) {
+					return Tally{Steps: []string{"a"}, Count: 1}, nil
+				}).
+				AddNodeFunc("b", func(context.Context, Tally, *graph.Task) (Tally, error) {
+					return Tally{Steps: []string{"b"}, Count: 2}, nil
+				}).
+				AddEdge(graph.START, "a").AddEdge("a", "b")
+			if tt.route != nil {
+				g.AddConditionalEdges("b", tt.route, graph.END)
+			} else {
+				g.AddEdge("b", graph.END)
+			}
+			r, err := g.Compile()
+			require.NoError(t, err)
+			got, err := r.Invoke(context.Background(), Tally{})
+			var ne *graph.NodeError
+			require.ErrorAs(t, err, &ne)
+			assert.Equal(t, "b", ne.Node)
+			assert.Equal(t, 2, ne.Step)
+			assert.Contains(t, err.Error(), tt.wantErr)
+			assert.Equal(t, Tally{Steps: []string{"a"}, Count: 1}, got, "step 2's updates are not half merged")
+		})
+	}
+}
+
+func TestNodesMayAppendToStateSlices(t *testing.T) {
+	// Items is replaced as a whole (no reducer); each worker returns Items
+	// plus its own element. Items has spare capacity, so without clipping
+	// the workers would all write the same array element.
+	type Lists struct {
+		Items []string
+		Got   []string
+	}
+	const n = 8
+	g := graph.New("lists", graph.Field(func(s *Lists) *[]string { return &s.Got }, graph.Append[string])).
+		AddNodeFunc("seed", func(_ context.Context, _ Lists, task *graph.Task) (Lists, error) {
+			for i := range n {
+				task.Send("work", fmt.Sprint(i))
+			}
+			items := make([]string, 1, 64)
+			items[0] = "base"
+			return Lists{Items: items}, nil
+		}, graph.WithSends("work")).
+		AddNode("work", graph.InputNode(func(_ context.Context, s Lists, in string, _ *graph.Task) (Lists, error) {
+			return Lists{Got: append(s.Items, in)}, nil
+		})).
+		AddEdge(graph.START, "seed").AddEdge("work", graph.END)
+	r, err := g.Compile(graph.WithConcurrency(n))
+	require.NoError(t, err)
+	got, err := r.Invoke(context.Background(), Lists{})
+	require.NoError(t, err)
+	var want []string
+	for i := range n {
+		want = append(want, "base", fmt.Sprint(i))
+	}
+	assert.Equal(t, want, got.Got)
+	assert.Equal(t, []string{"base"}, got.Items)
 }

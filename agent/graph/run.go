@@ -67,6 +67,7 @@ type run[S any] struct {
 	cfg       runConfig
 	ctx       context.Context
 	state     S
+	snap      S               // state before the running step, slices clipped: what its nodes get
 	stateJSON json.RawMessage // JSON of state, when persisting
 	step      int             // completed steps
 	seq       int             // last checkpoint Seq
@@ -314,7 +315,9 @@ func (r *run[S]) scheduled(after int) error {
 // rather than failing the run.
 func (r *run[S]) publishState() {
 	ev := r.event(EventStateUpdate, r.step)
-	ev.Value = r.state
+	st := r.state
+	clipSlices(&st, r.g.clips) // the run goes on appending to r.state's arrays
+	ev.Value = st
 	if r.persist {
 		ev.Data = r.stateJSON
 	} else if b, err := json.Marshal(r.state); err == nil {
@@ -367,8 +370,15 @@ func (r *run[S]) failed(err error) error {
 	return err
 }
 
+// cancelErr is the error of a run whose context ended before or during
+// step. It matches the context's error (context.Canceled or
+// context.DeadlineExceeded) and, when it differs, the cancellation cause.
 func (r *run[S]) cancelErr(step int) error {
-	return fmt.Errorf("graph %q: run %q cancelled in step %d: %w", r.graph, r.runID(), step, context.Cause(r.ctx))
+	err, cause := r.ctx.Err(), context.Cause(r.ctx)
+	if cause == nil || cause == err {
+		return fmt.Errorf("graph %q: run %q cancelled in step %d: %w", r.graph, r.runID(), step, err)
+	}
+	return fmt.Errorf("graph %q: run %q cancelled in step %d: %w: %w", r.graph, r.runID(), step, cause, err)
 }
 
 // stepLimitError names the nodes that kept the run going: those that ran

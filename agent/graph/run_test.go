@@ -678,3 +678,72 @@ func TestPanickingConsumerOrSinkLeaksNothing(t *testing.T) {
 	require.ErrorAs(t, err, &pe)
 	assert.Contains(t, err.Error(), "event sink")
 }
+
+func TestCancellationErrorMatchesContextErrorAndCause(t *testing.T) {
+	cause := errors.New("user pressed ctrl-c")
+	cancelled, cancel := context.WithCancelCause(context.Background())
+	cancel(cause)
+	expired, cancel2 := context.WithDeadlineCause(context.Background(), time.Now().Add(-time.Second), cause)
+	defer cancel2()
+	tests := []struct {
+		name string
+		ctx  context.Context
+		want error
+	}{
+		{"cancel with cause", cancelled, context.Canceled},
+		{"deadline with cause", expired, context.DeadlineExceeded},
+	}
+	r := chain(t, newCounter())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, stream := range []bool{false, true} {
+				var err error
+				if stream {
+					_, err = collect(r.Stream(tt.ctx, Log{}))
+				} else {
+					_, err = r.Invoke(tt.ctx, Log{})
+				}
+				require.ErrorIs(t, err, tt.want, "callers test the context's error")
+				require.ErrorIs(t, err, cause, "and see the cause")
+				assert.Contains(t, err.Error(), "cancelled in step 1")
+			}
+		})
+	}
+}
+
+func TestRetryPolicyPanicBecomesNodeError(t *testing.T) {
+	tests := []struct {
+		name      string
+		parallel  bool // the failing node runs on a worker goroutine
+		policy    llm.RetryPolicy
+		retryable func(error) bool
+		want      string
+	}{
+		{"classifier, parallel", true, llm.RetryPolicy{}, func(error) bool { panic("classifier") }, "classifier"},
+		{"OnRetry, inline", false, llm.RetryPolicy{OnRetry: func(int, time.Duration, error) { panic("on retry") }}, func(error) bool { return true }, "on retry"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fails := func(context.Context, Log, *graph.Task) (Log, error) { return Log{}, assert.AnError }
+			g := graph.New("retry-panic", logField()).
+				AddNodeFunc("plan", func(_ context.Context, _ Log, task *graph.Task) (Log, error) {
+					task.Send("work", 1)
+					if tt.parallel {
+						task.Send("work", 2)
+					}
+					return Log{}, nil
+				}, graph.WithSends("work")).
+				AddNodeFunc("work", fails, graph.WithRetry(tt.policy, tt.retryable)).
+				AddEdge(graph.START, "plan").AddEdge("work", graph.END)
+			r, err := g.Compile()
+			require.NoError(t, err)
+			require.NotPanics(t, func() { _, err = r.Invoke(context.Background(), Log{}) })
+			var ne *graph.NodeError
+			require.ErrorAs(t, err, &ne)
+			assert.Equal(t, "work", ne.Node)
+			var pe *graph.PanicError
+			require.ErrorAs(t, err, &pe)
+			assert.Equal(t, tt.want, pe.Value)
+		})
+	}
+}

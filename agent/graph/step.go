@@ -92,6 +92,11 @@ func (r *run[S]) runStep(k int) (*Interrupt, error) {
 		}
 	}
 	r.todo = todo
+	// The step's nodes share a copy of the state whose slices have no spare
+	// capacity: a node appending to them allocates, instead of writing into
+	// arrays that the other tasks and the run's reducers share.
+	r.snap = r.state
+	clipSlices(&r.snap, r.g.clips)
 	failed := -1
 	switch len(todo) {
 	case 0:
@@ -200,8 +205,9 @@ func (r *run[S]) coordinate(p *pool[S], workers int) {
 	}
 	exited := 0
 	defer func() {
-		// A sink or the stream consumer panicked: stop the workers and
-		// wait for them before the panic goes on.
+		// Something on this goroutine panicked (sinks and the stream
+		// consumer are recovered; a CheckpointStore's Put is not): stop
+		// the workers and wait for them before the panic goes on.
 		if exited < workers {
 			p.cancel()
 			for exited < workers {
@@ -253,6 +259,14 @@ func (r *run[S]) finish(s *slot[S], persist bool) {
 func (r *run[S]) exec(ctx context.Context, s *slot[S]) {
 	n := &r.g.nodes[s.t.nodeIdx]
 	s.ran = true
+	defer func() {
+		// The node's own panics are recovered by call; this catches those of
+		// the retry policy's callbacks and of the update's MarshalJSON, which
+		// would otherwise crash the process from a worker goroutine.
+		if v := recover(); v != nil {
+			s.err = newPanicError(v)
+		}
+	}()
 	if r.events {
 		s.start = time.Now()
 		s.t.post(s.t.event(EventNodeStart))
@@ -309,7 +323,7 @@ func (r *run[S]) call(ctx context.Context, n *cnode[S], s *slot[S]) (upd S, err 
 			err = newPanicError(v)
 		}
 	}()
-	upd, err = n.node.Run(ctx, r.state, &s.t)
+	upd, err = n.node.Run(ctx, r.snap, &s.t)
 	if err != nil && n.timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) && outer.Err() == nil {
 		err = fmt.Errorf("%w after %s: %w", ErrTimeout, n.timeout, err)
 	}
@@ -328,8 +342,9 @@ func (t *Task) misuse() error {
 // node that ran in step k with an interrupt-after, or -1.
 func (r *run[S]) advance(k int) (after int, err error) {
 	after = -1
-	for _, s := range r.cur {
-		r.g.merge.apply(&r.state, &s.update)
+	if err := r.mergeStep(k); err != nil {
+		r.state = r.snap // the step did not complete: keep the state its checkpoint has
+		return -1, err
 	}
 	for _, s := range r.cur {
 		i := s.t.nodeIdx
@@ -353,10 +368,27 @@ func (r *run[S]) advance(k int) (after int, err error) {
 			r.nodes[i].active = false
 		}
 		r.acts = r.acts[:0]
+		r.state = r.snap
 		return -1, err
 	}
 	r.setCur(r.collect(k+1, r.cur))
 	return after, nil
+}
+
+// mergeStep merges the updates of step k into r.state in task order. A
+// reducer's panic fails the step with a *NodeError naming the task whose
+// update was being merged.
+func (r *run[S]) mergeStep(k int) (err error) {
+	var s *slot[S]
+	defer func() {
+		if v := recover(); v != nil {
+			err = &NodeError{Node: s.t.node, Step: k, TaskID: s.t.ID(), Err: fmt.Errorf("merging the update: %w", newPanicError(v))}
+		}
+	}()
+	for _, s = range r.cur {
+		r.g.merge.apply(&r.state, &s.update)
+	}
+	return nil
 }
 
 // routeFrom activates the nodes that the routes out of from lead to.

@@ -15,7 +15,8 @@ import (
 // The child runs to completion inside the parent's task, with the child's
 // own step limit and concurrency (from its Compile options) and the
 // parent's context. Its events flow into the parent's stream and sinks,
-// with Event.Path naming the enclosing subgraph nodes. The child is not
+// with Event.Path holding the IDs of the enclosing subgraph tasks (so
+// the child runs of parallel Sends to one subgraph node stay apart). The child is not
 // checkpointed on its own: the parent checkpoints the subgraph node's
 // update like any task's, and a parent resumed before the node finished
 // runs the child again from its start. An interrupt raised inside the
@@ -49,7 +50,7 @@ func (r *Runnable[S]) runChild(ctx context.Context, initial S, parent *Task) (S,
 	run.core.id = parent.RunID()
 	run.core.parent = parent
 	run.core.events = parent.core.events
-	run.core.path = append(slices.Clip(parent.core.path), parent.node)
+	run.core.path = append(slices.Clip(parent.core.path), parent.ID())
 	if run.events {
 		run.ctx, run.core.cancel = context.WithCancelCause(ctx)
 	}

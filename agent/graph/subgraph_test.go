@@ -81,10 +81,13 @@ func TestSubgraphHasItsOwnStateAndStreamsIntoTheParent(t *testing.T) {
 	assert.Equal(t, []string{"go#0,go#1,go#2", "rust#0,rust#1,rust#2"}, final.Reports)
 
 	var notes []string
+	byTask := map[string][]string{}
 	for _, ev := range evs {
 		if ev.Kind == graph.EventCustom {
 			notes = append(notes, string(ev.Data))
-			assert.Equal(t, []string{"researcher"}, ev.Path)
+			require.Len(t, ev.Path, 1)
+			assert.Regexp(t, `^\d+:researcher:[01]$`, ev.Path[0], "Path holds the enclosing task's ID")
+			byTask[ev.Path[0]] = append(byTask[ev.Path[0]], string(ev.Data))
 			assert.Equal(t, "sub-1", ev.RunID)
 			assert.Equal(t, "search", ev.Node)
 		}
@@ -93,6 +96,11 @@ func TestSubgraphHasItsOwnStateAndStreamsIntoTheParent(t *testing.T) {
 		}
 	}
 	assert.ElementsMatch(t, []string{`"go"`, `"go"`, `"go"`, `"rust"`, `"rust"`, `"rust"`}, notes)
+	require.Len(t, byTask, 2, "the two parallel child runs have distinct Paths")
+	for _, data := range byTask {
+		assert.Len(t, data, 3)
+		assert.Equal(t, data[0], data[1], "one child run's events share one Path")
+	}
 }
 
 func TestSubgraphErrorsAndInterrupts(t *testing.T) {

@@ -97,9 +97,11 @@ const DefaultMaxDataBytes = 1024
 // Spans ended that way, without their own end event, carry
 // deepctx.unfinished=true.
 //
-// Parents are found by run id, Path and task id. When two tasks of the same
-// subgraph node run at once, Path cannot tell them apart, and spans nested
-// in either are parented to the one that started last. Events for unknown
+// Parents are found by run id, Path and task id. The runtime's Paths hold
+// the enclosing tasks' IDs, so the child runs of parallel tasks of one
+// subgraph node nest under their own task. A Path that names a node
+// instead (hand-written events) nests under that node's task that started
+// last. Events for unknown
 // runs or tasks never panic: a task without a run span becomes a root span,
 // and an end for a span never started is ignored.
 //
@@ -576,7 +578,11 @@ func (o *OTel) parentOf(run string, path []string) *openSpan {
 // graph may run under its own id).
 func (o *OTel) enclosing(run string, path []string) *openSpan {
 	outer := scopeKey{run, pathKey(path[:len(path)-1])}
-	node := path[len(path)-1]
+	last := path[len(path)-1]
+	if n, ok := o.tasks[taskKey{outer, last}]; ok { // the runtime's paths hold task IDs
+		return n
+	}
+	node := last // hand-written events may name the node instead
 	if n := o.latestTask(outer, node); n != nil {
 		return n
 	}

@@ -3,6 +3,7 @@ package observe_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -678,4 +679,125 @@ func TestOTelCallParentLookup(t *testing.T) {
 	requireChild(t, rec.byName("graph.node b"), rec.byName("execute_tool by_node"))
 	requireChild(t, rec.byName("graph.run r1"), rec.byName("execute_tool run_level"))
 	assert.NotContains(t, attrs(rec.byName("graph.node a")), observe.AttrUnfinished, "node_end found its task by id")
+}
+
+// TestOTelTracesARealRun runs a graph (a parallel fan-out whose tasks call
+// a model and a tool, then a subgraph) with the OTel sink, so that the
+// span tree is checked against the events the runtime really emits.
+func TestOTelTracesARealRun(t *testing.T) {
+	type S struct{ N int }
+	call := func(task *graph.Task, model string) {
+		now := time.Now()
+		task.EmitModelCall(graph.ModelCallInfo{Provider: "openai", Model: model, InputTokens: 7, OutputTokens: 3,
+			FinishReason: "stop", Start: now, End: now.Add(time.Millisecond)})
+	}
+	child, err := graph.New[S]("child").
+		AddNodeFunc("leaf", func(_ context.Context, _ S, task *graph.Task) (S, error) {
+			call(task, "leaf-model")
+			return S{N: 1}, nil
+		}).
+		AddEdge(graph.START, "leaf").AddEdge("leaf", graph.END).Compile()
+	require.NoError(t, err)
+	r, err := graph.New[S]("traced").
+		AddNodeFunc("plan", func(_ context.Context, _ S, task *graph.Task) (S, error) {
+			for i := range 3 {
+				task.Send("work", i)
+			}
+			return S{}, nil
+		}, graph.WithSends("work")).
+		AddNode("work", graph.InputNode(func(_ context.Context, _ S, i int, task *graph.Task) (S, error) {
+			call(task, fmt.Sprintf("m%d", i))
+			now := time.Now()
+			task.EmitToolCall(graph.ToolCallInfo{Name: fmt.Sprintf("tool%d", i), CallID: "c", Start: now, End: now})
+			return S{}, nil
+		})).
+		AddNode("sub", graph.Subgraph(child, func(p S, _ any) S { return p }, func(c S) S { return c })).
+		AddEdge(graph.START, "plan").AddEdge("work", "sub").AddEdge("sub", graph.END).
+		Compile(graph.WithConcurrency(3))
+	require.NoError(t, err)
+
+	rec := newRecorded(t)
+	o := observe.NewOTel(rec.tp)
+	got, err := r.Invoke(context.Background(), S{}, graph.WithSinks(o))
+	require.NoError(t, err)
+	assert.Equal(t, 1, got.N)
+	require.NoError(t, o.Close())
+	rec.requireAllEnded()
+	for _, s := range rec.sr.Ended() {
+		assert.NotContains(t, attrs(s), observe.AttrUnfinished, s.Name())
+	}
+
+	run := rec.byName("graph.run traced")
+	assert.False(t, run.Parent().IsValid())
+	assert.Equal(t, "completed", attrs(run)[observe.AttrRunStatus].AsString())
+	requireChild(t, run, rec.byName("graph.node plan"))
+	for _, s := range rec.sr.Ended() {
+		if s.Name() != "graph.node work" {
+			continue
+		}
+		requireChild(t, run, s)
+		id := attrs(s)[observe.AttrTaskID].AsString()
+		i := strings.TrimPrefix(id, "2:work:")
+		chat := rec.byName("chat m" + i)
+		requireChild(t, s, chat)
+		requireChild(t, s, rec.byName("execute_tool tool"+i))
+		a := attrs(chat)
+		assert.Equal(t, "openai", a["gen_ai.provider.name"].AsString())
+		assert.Equal(t, int64(7), a["gen_ai.usage.input_tokens"].AsInt64())
+		assert.Equal(t, int64(3), a["gen_ai.usage.output_tokens"].AsInt64())
+	}
+	sub := rec.byName("graph.node sub")
+	requireChild(t, run, sub)
+	nested := rec.byName("graph.run child")
+	requireChild(t, sub, nested)
+	leaf := rec.byName("graph.node leaf")
+	requireChild(t, nested, leaf)
+	requireChild(t, leaf, rec.byName("chat leaf-model"))
+}
+
+func TestOTelKeepsParallelSubgraphRunsApart(t *testing.T) {
+	type S struct{ N int }
+	child, err := graph.New[S]("child").
+		AddNodeFunc("leaf", func(_ context.Context, _ S, task *graph.Task) (S, error) {
+			now := time.Now()
+			task.EmitModelCall(graph.ModelCallInfo{Model: "m", Start: now, End: now})
+			return S{N: 1}, nil
+		}).
+		AddEdge(graph.START, "leaf").AddEdge("leaf", graph.END).Compile()
+	require.NoError(t, err)
+	r, err := graph.New[S]("parent").
+		AddNodeFunc("plan", func(_ context.Context, _ S, task *graph.Task) (S, error) {
+			for i := range 3 {
+				task.Send("research", i)
+			}
+			return S{}, nil
+		}, graph.WithSends("research")).
+		AddNode("research", graph.Subgraph(child, func(p S, _ int) S { return p }, func(c S) S { return c })).
+		AddEdge(graph.START, "plan").AddEdge("research", graph.END).
+		Compile(graph.WithConcurrency(3))
+	require.NoError(t, err)
+
+	rec := newRecorded(t)
+	o := observe.NewOTel(rec.tp)
+	_, err = r.Invoke(context.Background(), S{}, graph.WithSinks(o))
+	require.NoError(t, err)
+	require.NoError(t, o.Close())
+	rec.requireAllEnded()
+
+	parents := map[string]bool{}
+	for _, s := range rec.sr.Ended() {
+		assert.NotContains(t, attrs(s), observe.AttrUnfinished, s.Name())
+		if s.Name() == "graph.run child" {
+			parents[s.Parent().SpanID().String()] = true
+		}
+	}
+	research := 0
+	for _, s := range rec.sr.Ended() {
+		if s.Name() == "graph.node research" {
+			research++
+			assert.True(t, parents[s.SpanContext().SpanID().String()], "each research task holds its own child run")
+		}
+	}
+	assert.Equal(t, 3, research)
+	assert.Len(t, parents, 3, "three child runs under three different tasks")
 }
