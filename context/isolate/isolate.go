@@ -34,21 +34,12 @@ const DefaultSystem = "You are a research sub-agent working on one brief for a l
 // Config.
 var ErrConfig = errors.New("isolate: invalid config")
 
-// Tool is a tool a sub-agent may call: its definition and the function
-// that runs a call. Run must honour ctx and should report failures as a
+// Tool is the context engine's tool contract (window.Tool): a tool the
+// sub-agent may call. Run must honour ctx and should report failures as a
 // result with IsError set; a panic in Run is recovered and reported to the
-// model the same way.
-//
-// Tool is the minimal tool contract the context engine needs, defined here
-// because packages under context/ may not import agent/tool. notes.Tool has
-// the same fields, so isolate.Tool(t) converts one; a tool of the agent's
-// registry adapts as Tool{Def: t.Def(), Run: t.Call} or similar.
-type Tool struct {
-	// Def is what the model is told about the tool.
-	Def llm.ToolDef
-	// Run executes one call of the tool.
-	Run func(ctx context.Context, call llm.ToolCall) llm.ToolResult
-}
+// model the same way. A tool of the agent's registry adapts as
+// Tool{Def: t.Def(), Run: t.Call} or similar.
+type Tool = window.Tool
 
 // Config describes a sub-agent.
 type Config struct {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/deepctx/deepctx/agent/llm"
+	"github.com/deepctx/deepctx/context/window"
 )
 
 // Names of the tools Tools returns.
@@ -16,19 +17,11 @@ const (
 	ReadToolName   = "read_notes"
 )
 
-// Tool is a tool the agent's loop can offer a model: its definition and the
-// function that runs a call. Run never panics and reports every failure
-// (malformed arguments, a write over the cap, a cancelled ctx) as a result
-// with IsError set, whose Content tells the model how to correct the call.
-//
-// Tool has exactly the fields of isolate.Tool, so one converts to the
-// other with a plain conversion: isolate.Tool(t).
-type Tool struct {
-	// Def is what the model is told about the tool.
-	Def llm.ToolDef
-	// Run executes one call of the tool.
-	Run func(ctx context.Context, call llm.ToolCall) llm.ToolResult
-}
+// Tool is the context engine's tool contract (window.Tool). The notes
+// tools never panic and report every failure (malformed arguments, a write
+// over the cap, a cancelled ctx) as a result with IsError set, whose
+// Content tells the model how to correct the call.
+type Tool = window.Tool
 
 var (
 	writeSchema  = json.RawMessage(`{"type":"object","properties":{"text":{"type":"string","description":"The complete new notes. Replaces everything written before."}},"required":["text"],"additionalProperties":false}`)
