@@ -21,8 +21,8 @@
 //	// In the parent's loop, answering its conduct_research call:
 //	parent.Append(llm.Tool(isolate.AsToolResult(res, call.ID, call.Name)))
 //
-// Tool is a two-field struct (definition and run function) rather than the
-// agent's tool interface, because packages under context/ may not import
-// agent/tool; notes.Tool has the same fields and converts with
-// isolate.Tool(t).
+// Tool is window.Tool, the context engine's two-field tool contract
+// (definition and run function), rather than the agent's tool interface,
+// because packages under context/ may not import agent/tool; notes.Tools
+// can be passed as they are.
 package isolate

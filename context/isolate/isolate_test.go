@@ -644,7 +644,7 @@ func TestNotesToolsConvert(t *testing.T) {
 	n := notes.New(notes.Config{})
 	var tools []isolate.Tool
 	for _, tl := range notes.Tools(n) {
-		tools = append(tools, isolate.Tool(tl))
+		tools = append(tools, tl)
 	}
 	model := scripted.New(scripted.Call(notes.WriteToolName, `{"text":"- [ ] step"}`), scripted.Text("ok"))
 	_, err := isolate.Run(context.Background(), isolate.Config{
