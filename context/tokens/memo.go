@@ -19,8 +19,8 @@ const DefaultMemoEntries = 1 << 16
 // llm.Message). As a guard against a view that rewrites a message but keeps
 // its ID, every entry also records a cheap fingerprint of the message (role,
 // name, and each part's kind, lengths and first and last bytes); a message
-// whose fingerprint differs from the cached one is counted afresh, and the
-// event is counted in MemoStats.Mismatches. Messages without an ID are never
+// whose fingerprint differs from the cached one is counted afresh and
+// replaces the entry, and the event is counted in MemoStats.Mismatches. Messages without an ID are never
 // cached.
 //
 // A Memo holds at most its capacity of entries. When the newer of its two
@@ -125,8 +125,15 @@ func (m *Memo) get(key memoKey, fp uint64, compute func() counts) counts {
 		m.mu.Unlock()
 	}
 	if e.fp != fp {
+		// The ID was reused for other content: the newest content takes
+		// the entry over, so a reused ID costs one recount, not one per call.
 		m.mismatches.Add(1)
-		return compute()
+		m.mu.Lock()
+		if cur := m.cur[key]; cur == nil || cur.fp != fp {
+			m.cur[key] = &memoEntry{fp: fp}
+		}
+		e = m.cur[key]
+		m.mu.Unlock()
 	}
 	computed := false
 	e.once.Do(func() {

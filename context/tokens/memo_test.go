@@ -62,6 +62,12 @@ func TestMemoDetectsRewrittenMessages(t *testing.T) {
 	noMemo.ID = ""
 	assert.Equal(t, tok.CountMessage(noMemo), short, "the rewrite is counted afresh, not served stale")
 	assert.Equal(t, int64(1), memo.Stats().Mismatches)
+
+	misses := memo.Stats().Misses
+	assert.Equal(t, short, tok.CountMessage(rewritten))
+	assert.Equal(t, int64(1), memo.Stats().Mismatches, "the rewrite took the entry over")
+	assert.Equal(t, misses, memo.Stats().Misses, "and is served from it")
+	assert.Equal(t, full, tok.CountMessage(original), "the original content is counted right again")
 }
 
 func TestMemoIsBounded(t *testing.T) {
