@@ -58,7 +58,7 @@ call inside its budget, and evaluates them.`,
 		SilenceUsage:  true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newVersionCmd(), newModelsCmd(), newTokensCmd())
+	root.AddCommand(newVersionCmd(), newModelsCmd(), newTokensCmd(), newBenchCmd())
 	return root
 }
 

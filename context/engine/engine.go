@@ -1,0 +1,84 @@
+// Package engine composes the context engine's policies into the pipeline
+// deepctx recommends, DefaultPolicy, and builds a window.Manager with it.
+// Each policy is also usable alone from its own package; this package
+// holds only the composition and its parameters, which the
+// context-strategy benchmark (benchmarks/contextbench) chooses.
+package engine
+
+import (
+	"github.com/deepctx/deepctx/context/notes"
+	"github.com/deepctx/deepctx/context/offload"
+	"github.com/deepctx/deepctx/context/prune"
+	"github.com/deepctx/deepctx/context/summarize"
+	"github.com/deepctx/deepctx/context/tokens"
+	"github.com/deepctx/deepctx/context/window"
+)
+
+// Options configures DefaultPolicy and NewManager.
+type Options struct {
+	// Store receives offloaded tool results. Optional. Defaults to none:
+	// without a store nothing is offloaded, and pruning clears results
+	// for good.
+	Store *offload.Store
+	// Summarizer writes compaction summaries. Optional. Defaults to
+	// summarize.Extractive, which needs no model.
+	Summarizer summarize.Summarizer
+	// Notes are recited at the end of every view. Optional.
+	Notes *notes.Notes
+}
+
+// The parameters of DefaultPolicy, as the context benchmark chose them.
+const (
+	// OffloadInlineTokens is the largest tool result kept inline.
+	OffloadInlineTokens = 2000
+	// PruneFraction is the share of the budget above which old tool
+	// results are cleared.
+	PruneFraction = 0.6
+	// PruneKeep is how many of the newest tool results stay untouched.
+	PruneKeep = 8
+	// SummarizeFraction is the share of the budget above which the oldest
+	// turns are compacted into a summary, when clearing was not enough.
+	SummarizeFraction = 0.85
+)
+
+// DefaultPolicy returns the pipeline deepctx recommends, in order:
+//
+//  1. dedupe: a repeated tool result becomes a reference to the first copy
+//     (lossless);
+//  2. offload: a tool result over OffloadInlineTokens goes to the artifact
+//     store, leaving a preview and a handle (restorable);
+//  3. prune: past PruneFraction of the budget, the oldest tool results
+//     but the newest PruneKeep are cleared in one edit, with placeholders
+//     that name their artifact handles;
+//  4. summarize: past SummarizeFraction, the oldest turns are compacted
+//     into one summary that keeps facts, numbers and handles.
+//
+// The cheap, lossless steps come first so the lossy ones rarely run, and
+// each runs at most one edit per call, so the prompt prefix stays cacheable
+// for long stretches.
+func DefaultPolicy(opts Options) []window.Policy {
+	s := opts.Summarizer
+	if s == nil {
+		s = summarize.Extractive(summarize.ExtractiveConfig{})
+	}
+	var policies []window.Policy
+	policies = append(policies, prune.NewDedupe(prune.DedupeConfig{}))
+	if opts.Store != nil {
+		policies = append(policies, offload.New(opts.Store, offload.Config{MaxInlineTokens: OffloadInlineTokens}))
+	}
+	policies = append(policies,
+		prune.New(prune.Config{Trigger: prune.Trigger{Fraction: PruneFraction}, Keep: PruneKeep}),
+		summarize.New(s, summarize.Config{TriggerFraction: SummarizeFraction}),
+	)
+	return policies
+}
+
+// NewManager returns a Manager that counts with tok and runs
+// DefaultPolicy(opts), reciting opts.Notes when set.
+func NewManager(tok *tokens.Tokenizer, opts Options) *window.Manager {
+	m := &window.Manager{Tokenizer: tok, Policies: DefaultPolicy(opts)}
+	if opts.Notes != nil {
+		m.Recite = opts.Notes
+	}
+	return m
+}
