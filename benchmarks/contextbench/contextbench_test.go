@@ -3,6 +3,7 @@ package contextbench
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/deepctx/deepctx/agent/llm"
 	"github.com/deepctx/deepctx/context/tokens"
 	"github.com/deepctx/deepctx/context/window"
 )
@@ -82,4 +84,35 @@ func TestRunMeasuresTheReferenceAndThePeer(t *testing.T) {
 	assert.Contains(t, table.String(), "| truncate-oldest |")
 	require.NoError(t, WriteSVG(&svg, []Result{none, peer}))
 	assert.Equal(t, 2, strings.Count(svg.String(), "<polyline"))
+}
+
+// failingAt is a strategy whose View fails from a given step on.
+type failingAt struct {
+	Strategy
+	views, at int
+}
+
+func (f *failingAt) View(ctx context.Context) ([]llm.Message, error) {
+	f.views++
+	if f.views > f.at {
+		return nil, errors.New("window: context over budget")
+	}
+	return f.Strategy.View(ctx)
+}
+
+func TestStoppedRunsAreReportedAsSuch(t *testing.T) {
+	c := corpus(t)
+	tr := Generate(3, 10, c)
+	tok := tokens.ForModel("gpt-4.1")
+	base := NewManaged("base", &window.Manager{Tokenizer: tok}, window.Budget{Window: 1 << 30}, nil)
+	r := Run(context.Background(), tr, &failingAt{Strategy: base, at: 3}, tok)
+	assert.False(t, r.Completed())
+	assert.Len(t, r.Sent, 3, "figures cover the steps before the failure")
+	assert.Contains(t, r.Err, "step 3: window: context over budget")
+	assert.Positive(t, r.PrefixStability)
+
+	ref := Run(context.Background(), tr, NewManaged("none", &window.Manager{Tokenizer: tok}, window.Budget{Window: 1 << 30}, nil), tok)
+	var table bytes.Buffer
+	require.NoError(t, WriteTable(&table, []Result{ref, r}))
+	assert.Contains(t, table.String(), "stopped at step 4", "a stopped run is not compared as a saving")
 }

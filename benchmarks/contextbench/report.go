@@ -18,7 +18,10 @@ func WriteTable(w io.Writer, results []Result) error {
 		b.WriteString("|---|---:|---:|---:|---:|---|---:|---:|\n")
 		for _, r := range group {
 			saving := "—"
-			if ref > 0 && r.Strategy != group[0].Strategy {
+			switch {
+			case !r.Completed():
+				saving = fmt.Sprintf("stopped at step %d", len(r.Sent)+1)
+			case ref > 0 && r.Strategy != group[0].Strategy:
 				saving = fmt.Sprintf("%+.1f%%", 100*(r.TotalBilled()-ref)/ref)
 			}
 			cpu := "—"
@@ -28,7 +31,7 @@ func WriteTable(w io.Writer, results []Result) error {
 			status := fmt.Sprintf("%.0f%% (%d / %d / %d / %d)", 100*r.Recoverable(),
 				r.Facts[FactVerbatim], r.Facts[FactSummary], r.Facts[FactHandle], r.Facts[FactLost])
 			if r.Err != "" {
-				status += " — stopped: " + r.Err
+				status += " — " + firstLine(r.Err, 160)
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %s | %.3f | %s |\n", r.Strategy, thousands(int(math.Round(r.TotalBilled()))),
 				saving, thousands(r.Peak), r.OverWindow, status, r.PrefixStability, cpu)
@@ -115,4 +118,15 @@ func shortNumber(v float64) string {
 		return fmt.Sprintf("%.0fk", v/1e3)
 	}
 	return fmt.Sprintf("%.0f", v)
+}
+
+// firstLine returns s up to its first newline, cut to n bytes.
+func firstLine(s string, n int) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return s
 }

@@ -56,9 +56,13 @@ type Result struct {
 	// HeavyTurnCPU is the mean wall time of View once the log holds
 	// HeavyHistory tokens or more; 0 if it never does.
 	HeavyTurnCPU time.Duration `json:"heavy_turn_cpu"`
-	// Err is the first error the strategy returned, if any; the run stops there.
+	// Err is the first error the strategy returned, if any; the run stops
+	// there, and the other figures cover the steps before it.
 	Err string `json:"error,omitempty"`
 }
+
+// Completed reports whether the strategy got through every step.
+func (r Result) Completed() bool { return r.Err == "" && len(r.Sent) == r.Steps }
 
 // TotalBilled returns the final cumulative billed input tokens.
 func (r Result) TotalBilled() float64 {
@@ -96,7 +100,7 @@ func Run(ctx context.Context, tr Trajectory, s Strategy, tok *tokens.Tokenizer) 
 	for i, step := range tr.Steps {
 		if err := s.Add(ctx, step.Call, step.Result); err != nil {
 			res.Err = fmt.Sprintf("step %d: %v", i, err)
-			return res
+			break
 		}
 		logTokens += tok.CountMessage(step.Call) + tok.CountMessage(step.Result)
 		start := time.Now()
@@ -104,7 +108,7 @@ func Run(ctx context.Context, tr Trajectory, s Strategy, tok *tokens.Tokenizer) 
 		took := time.Since(start)
 		if err != nil {
 			res.Err = fmt.Sprintf("step %d: %v", i, err)
-			return res
+			break
 		}
 		if logTokens >= HeavyHistory {
 			heavy += took
@@ -129,7 +133,7 @@ func Run(ctx context.Context, tr Trajectory, s Strategy, tok *tokens.Tokenizer) 
 		}
 		prev, prevTokens = view, sent-tokens.ReplyPrimingTokens // the messages alone
 	}
-	if n := len(tr.Steps) - 1; n > 0 {
+	if n := len(res.Sent) - 1; n > 0 {
 		res.PrefixStability = stability / float64(n)
 	}
 	if heavyTurns > 0 {
