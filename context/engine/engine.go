@@ -6,6 +6,10 @@
 package engine
 
 import (
+	"context"
+	"strings"
+
+	"github.com/deepctx/deepctx/agent/llm"
 	"github.com/deepctx/deepctx/context/notes"
 	"github.com/deepctx/deepctx/context/offload"
 	"github.com/deepctx/deepctx/context/prune"
@@ -48,8 +52,9 @@ const (
 //  2. offload: a tool result over OffloadInlineTokens goes to the artifact
 //     store, leaving a preview and a handle (restorable);
 //  3. prune: past PruneFraction of the budget, the oldest tool results
-//     but the newest PruneKeep are cleared in one edit, with placeholders
-//     that name their artifact handles;
+//     but the newest PruneKeep are cleared in one edit; with a Store, each
+//     cleared result is archived first and its placeholder names the
+//     handle, so nothing is lost;
 //  4. summarize: past SummarizeFraction, the oldest turns are compacted
 //     into one summary that keeps facts, numbers and handles.
 //
@@ -66,11 +71,34 @@ func DefaultPolicy(opts Options) []window.Policy {
 	if opts.Store != nil {
 		policies = append(policies, offload.New(opts.Store, offload.Config{MaxInlineTokens: OffloadInlineTokens}))
 	}
+	pruning := prune.Config{Trigger: prune.Trigger{Fraction: PruneFraction}, Keep: PruneKeep}
+	if opts.Store != nil {
+		pruning.Archive = Archive(opts.Store)
+	}
 	policies = append(policies,
-		prune.New(prune.Config{Trigger: prune.Trigger{Fraction: PruneFraction}, Keep: PruneKeep}),
+		prune.New(pruning),
 		summarize.New(s, summarize.Config{TriggerFraction: SummarizeFraction}),
 	)
 	return policies
+}
+
+// Archive returns a prune.Config.Archive that stores a cleared tool
+// message's results in store, so the placeholder names a handle and
+// nothing pruned is lost.
+func Archive(store *offload.Store) func(context.Context, llm.Message) (string, error) {
+	return func(ctx context.Context, m llm.Message) (string, error) {
+		var content strings.Builder
+		meta := offload.Meta{Provenance: "prune"}
+		for i, r := range m.ToolResults() {
+			if i > 0 {
+				content.WriteString("\n\n")
+			}
+			content.WriteString(r.Content)
+			meta.Tool, meta.CallID = r.Name, r.CallID
+		}
+		h, err := store.Put(ctx, content.String(), meta)
+		return string(h), err
+	}
 }
 
 // NewManager returns a Manager that counts with tok and runs

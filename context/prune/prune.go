@@ -86,6 +86,13 @@ type Config struct {
 	// of the message (Meta.Artifact of the view's message or of its log
 	// original), "" when none. Optional. Defaults to DefaultPlaceholder.
 	Placeholder func(r llm.ToolResult, handle string) string
+	// Archive, if set, stores the content of a tool message about to be
+	// cleared that has no artifact handle yet, and returns the handle its
+	// placeholder names (an offload.Store's Put, for instance), so that
+	// nothing cleared is unrecoverable. A failure aborts the pass with
+	// nothing recorded. Optional. Defaults to none: results that were not
+	// offloaded are cleared for good.
+	Archive func(ctx context.Context, m llm.Message) (handle string, err error)
 }
 
 // DefaultPlaceholder is the content of a cleared tool result: it names the
@@ -143,6 +150,7 @@ type Policy struct {
 	exclude     map[string]bool
 	inputs      bool
 	placeholder func(llm.ToolResult, string) string
+	archive     func(context.Context, llm.Message) (string, error)
 }
 
 var _ window.Policy = (*Policy)(nil)
@@ -157,6 +165,7 @@ func New(cfg Config) *Policy {
 		exclude:     toolSet(cfg.ExcludeTools),
 		inputs:      cfg.ClearToolInputs,
 		placeholder: cfg.Placeholder,
+		archive:     cfg.Archive,
 	}
 	if p.trigger == (Trigger{}) {
 		p.trigger.Fraction = DefaultFraction
@@ -244,7 +253,7 @@ func (pol *Policy) Apply(ctx context.Context, p *window.Pass) error {
 		}
 		// Counted under its final ID: the replacement recorded below is
 		// this very message, so the count is memoized once.
-		gain := p.Count(m) - p.Count(pol.cleared(st, p, i, window.DerivedID(st.origin[i], st.nextSeq)))
+		gain := p.Count(m) - p.Count(pol.cleared(st, i, window.DerivedID(st.origin[i], st.nextSeq), st.handle(p, i)))
 		if gain <= 0 {
 			continue
 		}
@@ -283,7 +292,11 @@ func (pol *Policy) Apply(ctx context.Context, p *window.Pass) error {
 		id := window.DerivedID(st.origin[i], st.nextSeq)
 		var repl llm.Message
 		if view[i].Role == llm.RoleTool {
-			repl = pol.cleared(st, p, i, id)
+			handle, err := pol.archived(ctx, st, p, i)
+			if err != nil {
+				return fmt.Errorf("prune: archive %s: %w", view[i].ID, err)
+			}
+			repl = pol.cleared(st, i, id, handle)
 		} else {
 			repl = clearArgs(view[i], argsOf[i], id)
 		}
@@ -326,12 +339,25 @@ func (pol *Policy) excluded(st *state, m llm.Message) bool {
 	return false
 }
 
-// cleared returns the placeholder message of the tool message view[i],
-// with the given ID: its results with placeholder content, and its Meta.
-func (pol *Policy) cleared(st *state, p *window.Pass, i int, id string) llm.Message {
-	m := st.view[i]
+// archived returns the artifact handle of the tool message view[i]: the
+// one it has, or the one Config.Archive stores it under.
+func (pol *Policy) archived(ctx context.Context, st *state, p *window.Pass, i int) (string, error) {
 	handle := st.handle(p, i)
+	if handle != "" || pol.archive == nil {
+		return handle, nil
+	}
+	return pol.archive(ctx, st.view[i])
+}
+
+// cleared returns the placeholder message of the tool message view[i],
+// with the given ID: its results with placeholder content naming handle,
+// and its Meta (with Artifact set to handle).
+func (pol *Policy) cleared(st *state, i int, id, handle string) llm.Message {
+	m := st.view[i]
 	out := llm.Message{ID: id, Role: llm.RoleTool, Name: m.Name, Meta: m.Meta}
+	if handle != "" {
+		out.Meta.Artifact = handle
+	}
 	for _, pt := range m.Parts {
 		if pt.Kind != llm.PartToolResult || pt.ToolResult == nil {
 			continue
