@@ -9,10 +9,14 @@
 //   - Store: content-addressed files under one directory (handle
 //     "art_<16 hex digits of the SHA-256>"), written atomically, each with a
 //     JSON metadata sidecar (tool, call, provenance, bytes, tokens, time),
-//     and indexed in a persistent chromem-go database with a local,
-//     deterministic hashed embedding (HashEmbedding), so search needs no
-//     model and no network. Read pages through an artifact by byte offset;
-//     Search returns passages with their offsets.
+//     and indexed in a chromem-go database with a local, deterministic
+//     hashed embedding (HashEmbedding), so search needs no model and no
+//     network. Put returns once the files are durable and indexes in the
+//     background; Search waits for the indexing, so it sees every artifact
+//     put before it. The index is saved to a single file (on Close, on
+//     Flush, and as it grows) and repaired by Open after a crash. Read
+//     pages through an artifact by byte offset; Search returns passages
+//     with their offsets.
 //   - Tools: read_artifact and search_artifacts, ready to offer a model.
 //     Malformed arguments and bad handles come back as error results the
 //     model can act on. Handles from a model are validated strictly and

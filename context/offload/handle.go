@@ -34,6 +34,8 @@ var (
 	ErrBadRange = errors.New("offload: offset out of range")
 	// ErrEmptyQuery reports a search query without a single word to match.
 	ErrEmptyQuery = errors.New("offload: query has no searchable words")
+	// ErrClosed reports a Put, Search or Flush on a closed store.
+	ErrClosed = errors.New("offload: store is closed")
 )
 
 // Handle names an artifact: "art_" followed by the first 16 hex digits of

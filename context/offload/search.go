@@ -42,12 +42,28 @@ type Hit struct {
 // and query give the same hits. An empty store gives no hits; a query
 // without a word gives ErrEmptyQuery. Passages overlap a little (see
 // WithChunking), so two hits may share some text.
+//
+// Search sees every artifact put before it: it first waits until they
+// are all indexed, and returns ctx's error if ctx is done first.
+// Artifacts put while it runs may or may not be searched. If indexing an
+// artifact failed since the last Search, Search returns that failure, an
+// *IndexError naming the artifact (several are joined), instead of hits;
+// the next Search searches the rest.
 func (s *Store) Search(ctx context.Context, query string, k int) ([]Hit, error) {
 	if len(splitWords(query)) == 0 {
 		return nil, fmt.Errorf("%w: %s", ErrEmptyQuery, quoteShort(query))
 	}
 	if k <= 0 {
 		k = DefaultSearchK
+	}
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	if err := s.waitIndexed(ctx, s.queued()); err != nil {
+		return nil, err
+	}
+	if failures := s.takeFailures(); len(failures) > 0 {
+		return nil, errors.Join(failures...)
 	}
 	n := s.coll.Count()
 	if n == 0 {

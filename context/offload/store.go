@@ -11,9 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,9 +24,9 @@ import (
 
 // Layout of a store's directory.
 const (
-	objectsDir     = "objects"      // objects/<2 hex>/<16 hex> and <16 hex>.json
-	indexDir       = "index"        // the chromem-go persistent DB
-	indexConfig    = "offload.json" // what the index was built with, inside indexDir
+	objectsDir     = "objects"             // objects/<2 hex>/<16 hex> and <16 hex>.json
+	indexDir       = "index"               // the saved index
+	indexFile      = "index/artifacts.idx" // see saveIndex
 	collectionName = "artifacts"
 	tmpPrefix      = ".tmp-"
 )
@@ -73,31 +71,23 @@ type Meta struct {
 // how it is indexed.
 type sidecar struct {
 	Meta
-	// Chunks is the number of indexed passages.
+	// Chunks is the number of passages the artifact is indexed as, under
+	// the store's chunking; -1 for a sidecar rebuilt by recoverSidecar.
 	Chunks int `json:"chunks"`
-	// Salted lists the passages whose index ID is not the default
-	// "<digits>:<n>" (see Store.assignIDs), by passage number.
-	Salted map[int]string `json:"salted,omitempty"`
-}
-
-// indexSettings is what an index was built with; an index built with
-// other settings is rebuilt when the store opens.
-type indexSettings struct {
-	Embedder string `json:"embedder"`
-	Chunk    int    `json:"chunk_bytes"`
-	Overlap  int    `json:"overlap_bytes"`
 }
 
 // Option configures Open.
 type Option func(*options)
 
 type options struct {
-	counter     tokens.Counter
-	chunk       int
-	overlap     int
-	embedderID  string
-	embed       chromem.EmbeddingFunc
-	concurrency int
+	counter    tokens.Counter
+	chunk      int
+	overlap    int
+	embedderID string
+	embed      chromem.EmbeddingFunc
+	// saveEvery is how many passages the worker indexes before it saves
+	// the index on its own (see Store.maybeSave).
+	saveEvery int
 }
 
 // WithCounter sets how Put counts an artifact's tokens when the caller
@@ -117,43 +107,78 @@ func WithChunking(bytes, overlap int) Option {
 // WithEmbedding sets the embedding function of the index and an id naming
 // its vector space; opening a store whose index was built under another id
 // rebuilds the index. fn must return L2-normalized vectors of one fixed
-// size. Optional. Defaults to HashEmbedding(DefaultDims), which is local
-// and deterministic.
+// size. It is called from the store's indexing goroutine (and by Open
+// when it repairs the index) with the context of the Put, stripped of
+// its cancellation; an error or a panic leaves that artifact out of the
+// index until the store is next opened (see IndexError). Optional.
+// Defaults to HashEmbedding(DefaultDims), which is local and
+// deterministic.
 func WithEmbedding(id string, fn chromem.EmbeddingFunc) Option {
 	return func(o *options) { o.embedderID, o.embed = id, fn }
 }
 
 // Store keeps artifacts: content-addressed files under one directory, each
-// with a JSON metadata sidecar, indexed for search in a persistent
-// chromem-go database under the same directory. Artifacts are immutable:
-// once stored, a handle always reads the same bytes. A Store is safe for
-// concurrent use; only one Store should have a directory open at a time.
+// with a JSON metadata sidecar, indexed for search in an in-memory
+// chromem-go database that is saved to a single file under the same
+// directory. Artifacts are immutable: once stored, a handle always reads
+// the same bytes.
+//
+// Put stores an artifact durably and returns at once; a goroutine of the
+// store indexes the artifacts in the order they were put, and Search
+// waits for it to catch up, so it sees every artifact put before it. The
+// index is saved when the store is closed, on Flush, and now and then as
+// it grows; if the process dies before that, Open indexes the artifacts
+// the saved index lacks (or rebuilds it), so nothing is lost but time.
+//
+// A Store is safe for concurrent use; only one Store should have a
+// directory open at a time. Close it when done: Close waits for the
+// indexing to finish and saves the index.
 type Store struct {
 	dir  string
 	root *os.Root
 	opts options
 
-	mu   sync.Mutex // serializes writes: Put and index repair
+	mu     sync.Mutex // serializes Put, and Put with Close
+	closed atomic.Bool
+
+	// The index. imu serializes changes to it and its saving; Search
+	// queries coll without it (chromem-go locks the collection itself).
+	// Once Open returns, only the indexing goroutine changes it.
+	imu  sync.Mutex
 	db   *chromem.DB
 	coll *chromem.Collection
-	// used holds the file names chromem-go gives the index's documents
-	// (the first 4 bytes of the SHA-256 of their IDs), which must not
-	// collide: see assignIDs.
-	used map[string]bool
+	// indexed maps each artifact in the index to its passage count: the
+	// saved index's manifest.
+	indexed map[Handle]int
+	unsaved int  // passages indexed since the index was last saved
+	dirty   bool // the index changed since it was last saved
+
+	// The indexing queue, guarded by qmu (taken after mu, never with imu).
+	qmu      sync.Mutex
+	queue    []job
+	running  bool          // a goroutine is working through the queue
+	enqueued uint64        // jobs ever queued
+	finished uint64        // jobs done (indexed or failed)
+	progress chan struct{} // closed and replaced whenever finished or running changes
+	failures []error       // indexing failures not yet reported, *IndexError
 
 	tmpSeq atomic.Uint64
-	// rebuilt reports whether Open had to rebuild the index.
-	rebuilt bool
+	// rebuilt reports whether Open had to rebuild the whole index;
+	// caughtUp is the number of artifacts Open indexed because the saved
+	// index lacked them.
+	rebuilt  bool
+	caughtUp int
 }
 
-// Open opens the store in dir, creating dir if needed. It checks the
-// index against the artifacts and rebuilds it when it is missing,
-// unreadable, built with other settings or out of step with the
-// artifacts (after a crash in the middle of a Put, say); artifacts whose
-// metadata sidecar is missing get a new one. Leftover temporary files are
-// removed. Nothing else in dir is ever deleted.
+// Open opens the store in dir, creating dir if needed. It loads the saved
+// index and checks it against the artifacts: artifacts stored after the
+// index was last saved (the process died before Close, say) are indexed
+// again; an index that is missing, unreadable, built with other settings
+// or otherwise out of step with the artifacts is rebuilt from them.
+// Artifacts whose metadata sidecar is missing get a new one. Leftover
+// temporary files are removed. Nothing else in dir is ever deleted.
 func Open(dir string, opts ...Option) (*Store, error) {
-	o := options{chunk: DefaultChunkBytes, overlap: DefaultChunkOverlap, concurrency: 4}
+	o := options{chunk: DefaultChunkBytes, overlap: DefaultChunkOverlap, saveEvery: defaultSaveEvery}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -169,6 +194,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	}
 	o.chunk = max(o.chunk, 64)
 	o.overlap = min(max(o.overlap, 0), o.chunk/3)
+	o.saveEvery = max(o.saveEvery, 1)
 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("offload: open %s: %w", dir, err)
@@ -177,7 +203,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("offload: open %s: %w", dir, err)
 	}
-	s := &Store{dir: dir, root: root, opts: o, used: map[string]bool{}}
+	s := &Store{dir: dir, root: root, opts: o, progress: make(chan struct{})}
 	if err := s.load(); err != nil {
 		root.Close()
 		return nil, err
@@ -185,8 +211,51 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-// Close releases the store's directory. The store must not be used after.
-func (s *Store) Close() error { return s.root.Close() }
+// Close waits until every artifact put is indexed, saves the index,
+// and releases the store's directory. It returns the indexing failures
+// no Search has reported yet (see IndexError), and any error saving the
+// index; the artifacts are safe either way. The store must not be used
+// after; closing it again does nothing.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed.Swap(true) {
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Unlock() // no Put gets past its closed check from now on
+	_ = s.waitIdle(context.Background())
+	s.imu.Lock()
+	err := s.saveIfDirty()
+	s.imu.Unlock()
+	if err != nil {
+		err = fmt.Errorf("offload: close %s: save index: %w", s.dir, err)
+	}
+	errs := append(s.takeFailures(), err)
+	if err := s.root.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("offload: close %s: %w", s.dir, err))
+	}
+	return errors.Join(errs...)
+}
+
+// Flush saves the index to disk once every artifact put before the call
+// is indexed, so that the next Open need not index them again. Close
+// does it too; Flush is for long-lived stores that want a checkpoint. It
+// returns ctx's error if ctx is done first (the indexing goes on).
+// Indexing failures are left for Search to report.
+func (s *Store) Flush(ctx context.Context) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if err := s.waitIndexed(ctx, s.queued()); err != nil {
+		return err
+	}
+	s.imu.Lock()
+	defer s.imu.Unlock()
+	if err := s.saveIfDirty(); err != nil {
+		return fmt.Errorf("offload: flush %s: %w", s.dir, err)
+	}
+	return nil
+}
 
 // Dir returns the store's directory.
 func (s *Store) Dir() string { return s.dir }
@@ -194,9 +263,14 @@ func (s *Store) Dir() string { return s.dir }
 // Put stores content and returns its handle. It is idempotent: content
 // already stored returns the same handle at once, keeping the metadata of
 // the first Put. The content file and its sidecar are written atomically
-// (temporary file, fsync, rename), and the content is indexed for Search
-// before Put returns. meta's Tool, CallID, Provenance and Tokens are
-// recorded (see Meta); the rest is set by the store.
+// (temporary file, fsync, rename) before Put returns, so the artifact is
+// durable and Read and Stat find it at once. Indexing it for Search
+// (chunking, embedding) is left to the store's indexing goroutine, and
+// Search waits for it; an indexing failure is reported by the next
+// Search (see IndexError). meta's Tool, CallID, Provenance and Tokens are
+// recorded (see Meta); the rest is set by the store. A ctx done before
+// Put starts gives ctx's error and stores nothing; a closed store gives
+// ErrClosed.
 func (s *Store) Put(ctx context.Context, content string, meta Meta) (Handle, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
@@ -207,6 +281,9 @@ func (s *Store) Put(ctx context.Context, content string, meta Meta) (Handle, err
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed.Load() {
+		return "", ErrClosed
+	}
 	if sc, err := s.readSidecar(h); err == nil {
 		if sc.SHA256 != full {
 			return "", fmt.Errorf("%w: %s already holds other content", ErrCollision, h)
@@ -219,7 +296,9 @@ func (s *Store) Put(ctx context.Context, content string, meta Meta) (Handle, err
 	if err := s.root.MkdirAll(path.Dir(h.contentPath()), 0o700); err != nil {
 		return "", fmt.Errorf("offload: put %s: %w", h, err)
 	}
-	if err := s.writeAtomic(h.contentPath(), func(w io.Writer) error {
+	// The directory is synced once, after the sidecar's rename: a crash
+	// in between leaves content without a sidecar, which Open recovers.
+	if err := s.writeAtomic(h.contentPath(), false, func(w io.Writer) error {
 		_, err := io.WriteString(w, content)
 		return err
 	}); err != nil {
@@ -229,17 +308,13 @@ func (s *Store) Put(ctx context.Context, content string, meta Meta) (Handle, err
 		meta.Tokens = s.opts.counter.Count(content)
 	}
 	meta.Handle, meta.SHA256, meta.Bytes, meta.Created = h, full, len(content), time.Now().UTC()
-	sc := sidecar{Meta: meta}
-	if err := s.index(ctx, h, content, &sc); err != nil {
-		// Leave no half-indexed artifact behind: the next Put starts over.
-		s.unindex(h, sc)
-		_ = s.root.Remove(h.contentPath())
-		return "", fmt.Errorf("offload: put %s: index: %w", h, err)
-	}
-	if err := s.writeSidecar(sc); err != nil {
-		s.unindex(h, sc)
+	spans := chunk(content, s.opts.chunk, s.opts.overlap)
+	if err := s.writeSidecar(sidecar{Meta: meta, Chunks: len(spans)}); err != nil {
 		return "", fmt.Errorf("offload: put %s: %w", h, err)
 	}
+	// The job keeps ctx's values (for tracing, say) but not its deadline:
+	// the caller's request may well end before the indexing does.
+	s.enqueue(job{ctx: context.WithoutCancel(ctx), h: h, content: content, spans: spans})
 	return h, nil
 }
 
@@ -389,16 +464,17 @@ func (s *Store) writeSidecar(sc sidecar) error {
 	if err != nil {
 		return err
 	}
-	return s.writeAtomic(sc.Handle.metaPath(), func(w io.Writer) error {
+	return s.writeAtomic(sc.Handle.metaPath(), true, func(w io.Writer) error {
 		_, err := w.Write(append(data, '\n'))
 		return err
 	})
 }
 
 // writeAtomic writes name (relative to the store) through a temporary
-// file in the same directory: write, fsync, rename, fsync the directory.
-// Readers see the old file or the complete new one, never a part.
-func (s *Store) writeAtomic(name string, write func(io.Writer) error) (err error) {
+// file in the same directory: write, fsync, rename, and with syncDir
+// fsync the directory, which makes the rename durable. Readers see the
+// old file or the complete new one, never a part.
+func (s *Store) writeAtomic(name string, syncDir bool, write func(io.Writer) error) (err error) {
 	dir, base := path.Split(name)
 	tmp := fmt.Sprintf("%s%s%s-%d-%d", dir, tmpPrefix, base, os.Getpid(), s.tmpSeq.Add(1))
 	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -423,38 +499,14 @@ func (s *Store) writeAtomic(name string, write func(io.Writer) error) (err error
 	if err = s.root.Rename(tmp, name); err != nil {
 		return err
 	}
+	if !syncDir {
+		return nil
+	}
 	if d, derr := s.root.Open(path.Clean(dir)); derr == nil {
 		_ = d.Sync() // not supported everywhere; the rename is what matters
 		d.Close()
 	}
 	return nil
-}
-
-// load scans the artifacts, opens the index and repairs what is out of
-// step. Called by Open only.
-func (s *Store) load() error {
-	if err := s.root.MkdirAll(objectsDir, 0o700); err != nil {
-		return fmt.Errorf("offload: open %s: %w", s.dir, err)
-	}
-	scs, err := s.scan()
-	if err != nil {
-		return err
-	}
-	want := indexSettings{Embedder: s.opts.embedderID, Chunk: s.opts.chunk, Overlap: s.opts.overlap}
-	total, recovered := 0, false
-	for _, sc := range scs {
-		total += sc.Chunks
-		recovered = recovered || sc.Chunks < 0
-	}
-	if !recovered && s.openIndex(want, total) {
-		for _, sc := range scs {
-			for i := range sc.Chunks {
-				s.used[docFile(chunkID(sc, i))] = true
-			}
-		}
-		return nil
-	}
-	return s.rebuild(want, scs)
 }
 
 // scan reads every artifact's sidecar, and removes leftover temporary
@@ -523,143 +575,4 @@ func (s *Store) recoverSidecar(h Handle) (sidecar, error) {
 	}
 	fi, _ := f.Stat()
 	return sidecar{Meta: Meta{Handle: h, SHA256: full, Bytes: size, Created: fi.ModTime().UTC(), Provenance: "recovered"}, Chunks: -1}, nil
-}
-
-// openIndex opens the persistent index and reports whether it is usable
-// as it is: readable, built with want, and holding total passages.
-func (s *Store) openIndex(want indexSettings, total int) bool {
-	data, err := s.root.ReadFile(indexDir + "/" + indexConfig)
-	if err != nil {
-		return false
-	}
-	var got indexSettings
-	if json.Unmarshal(data, &got) != nil || got != want {
-		return false
-	}
-	db, err := chromem.NewPersistentDB(filepath.Join(s.dir, indexDir), false)
-	if err != nil {
-		return false
-	}
-	coll := db.GetCollection(collectionName, s.opts.embed)
-	if coll == nil || coll.Count() != total {
-		return false
-	}
-	s.db, s.coll = db, coll
-	return true
-}
-
-// rebuild recreates the index from the artifacts.
-func (s *Store) rebuild(want indexSettings, scs []sidecar) error {
-	if err := s.root.RemoveAll(indexDir); err != nil {
-		return fmt.Errorf("offload: rebuild index: %w", err)
-	}
-	db, err := chromem.NewPersistentDB(filepath.Join(s.dir, indexDir), false)
-	if err != nil {
-		return fmt.Errorf("offload: rebuild index: %w", err)
-	}
-	coll, err := db.CreateCollection(collectionName, nil, s.opts.embed)
-	if err != nil {
-		return fmt.Errorf("offload: rebuild index: %w", err)
-	}
-	s.db, s.coll, s.used, s.rebuilt = db, coll, map[string]bool{}, true
-	ctx := context.Background()
-	for _, sc := range scs {
-		h := sc.Handle
-		sl, err := s.Read(h, 0, 0)
-		if err != nil {
-			return fmt.Errorf("offload: rebuild index: %w", err)
-		}
-		if err := s.index(ctx, h, sl.Text, &sc); err != nil {
-			return fmt.Errorf("offload: rebuild index: %s: %w", h, err)
-		}
-		if err := s.writeSidecar(sc); err != nil {
-			return fmt.Errorf("offload: rebuild index: %w", err)
-		}
-	}
-	data, _ := json.Marshal(want)
-	if err := s.writeAtomic(indexDir+"/"+indexConfig, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	}); err != nil {
-		return fmt.Errorf("offload: rebuild index: %w", err)
-	}
-	return nil
-}
-
-// index chunks content, embeds the passages and adds them to the index,
-// recording the passage count and IDs in sc.
-func (s *Store) index(ctx context.Context, h Handle, content string, sc *sidecar) error {
-	spans := chunk(content, s.opts.chunk, s.opts.overlap)
-	sc.Chunks, sc.Salted = len(spans), nil
-	s.assignIDs(sc)
-	docs := make([]chromem.Document, len(spans))
-	for i, sp := range spans {
-		v, err := s.opts.embed(ctx, content[sp.start:sp.end])
-		if err != nil {
-			sc.Chunks = i
-			return err
-		}
-		docs[i] = chromem.Document{
-			ID:        chunkID(*sc, i),
-			Embedding: v,
-			Metadata: map[string]string{
-				"handle": string(h),
-				"offset": strconv.Itoa(sp.start),
-				"length": strconv.Itoa(sp.end - sp.start),
-			},
-		}
-	}
-	if len(docs) == 0 {
-		return nil
-	}
-	return s.coll.AddDocuments(ctx, docs, s.opts.concurrency)
-}
-
-// unindex removes the passages of an artifact whose Put failed.
-func (s *Store) unindex(h Handle, sc sidecar) {
-	var ids []string
-	for i := range sc.Chunks {
-		id := chunkID(sc, i)
-		ids = append(ids, id)
-		delete(s.used, docFile(id))
-	}
-	if len(ids) > 0 {
-		_ = s.coll.Delete(context.Background(), nil, nil, ids...)
-	}
-}
-
-// chunkID is the index ID of passage i of an artifact.
-func chunkID(sc sidecar, i int) string {
-	if id, ok := sc.Salted[i]; ok {
-		return id
-	}
-	return sc.Handle.digits() + ":" + strconv.Itoa(i)
-}
-
-// assignIDs gives each of sc's passages an index ID whose file name in
-// the index is not taken. chromem-go names a document's file after the
-// first 4 bytes of the SHA-256 of its ID, so with tens of thousands of
-// passages two IDs would share a file, and the index would lose one of
-// them on the next Open. A passage whose default ID collides gets a
-// suffix, recorded in sc.Salted.
-func (s *Store) assignIDs(sc *sidecar) {
-	for i := range sc.Chunks {
-		id := chunkID(*sc, i)
-		for n := 1; s.used[docFile(id)]; n++ {
-			id = sc.Handle.digits() + ":" + strconv.Itoa(i) + "~" + strconv.Itoa(n)
-		}
-		if id != chunkID(*sc, i) {
-			if sc.Salted == nil {
-				sc.Salted = map[int]string{}
-			}
-			sc.Salted[i] = id
-		}
-		s.used[docFile(id)] = true
-	}
-}
-
-// docFile is the name chromem-go v0.7.0 gives a document's file.
-func docFile(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return hex.EncodeToString(sum[:4])
 }

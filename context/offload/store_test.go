@@ -1,16 +1,20 @@
 package offload
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/philippgille/chromem-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -135,6 +139,7 @@ func TestPutConcurrentSameContent(t *testing.T) {
 	for _, h := range handles {
 		assert.Equal(t, HandleOf(content), h)
 	}
+	require.NoError(t, s.waitIdle(bg))
 	assert.Equal(t, len(chunk(content, DefaultChunkBytes, DefaultChunkOverlap)), s.coll.Count(), "indexed once")
 }
 
@@ -212,6 +217,7 @@ func TestPersistenceAcrossReopen(t *testing.T) {
 	h, err := s2.Put(bg, filler(100, 6000), Meta{})
 	require.NoError(t, err)
 	assert.Equal(t, HandleOf(filler(100, 6000)), h)
+	require.NoError(t, s2.waitIdle(bg))
 	assert.Equal(t, count, s2.coll.Count())
 }
 
@@ -241,14 +247,53 @@ func TestOpenRepairs(t *testing.T) {
 			damage: func(*testing.T, string, []Handle) {},
 		},
 		{
-			name: "corrupt index document",
+			name: "corrupt index file",
 			damage: func(t *testing.T, dir string, _ []Handle) {
-				docs, err := filepath.Glob(filepath.Join(dir, indexDir, "*", "*.gob"))
-				require.NoError(t, err)
-				require.NotEmpty(t, docs)
-				require.NoError(t, os.WriteFile(docs[len(docs)-1], []byte("garbage"), 0o600))
+				damageIndex(t, dir, func(header, data []byte) []byte {
+					return append(header, []byte("garbage")...)
+				})
 			},
 			rebuilt: true,
+		},
+		{
+			name: "truncated index file",
+			damage: func(t *testing.T, dir string, _ []Handle) {
+				damageIndex(t, dir, func(header, data []byte) []byte {
+					return append(header, data[:len(data)/2]...)
+				})
+			},
+			rebuilt: true,
+		},
+		{
+			name: "index header miscounts",
+			damage: func(t *testing.T, dir string, _ []Handle) {
+				damageIndex(t, dir, func(header, data []byte) []byte {
+					h := bytes.Replace(header, []byte(`"passages":`), []byte(`"passages":1`), 1)
+					require.NotEqual(t, header, h)
+					return append(h, data...)
+				})
+			},
+			rebuilt: true,
+		},
+		{
+			name: "sidecar disagrees with the index",
+			damage: func(t *testing.T, dir string, hs []Handle) {
+				d := hs[3].digits()
+				name := filepath.Join(dir, "objects", d[:2], d+".json")
+				raw, err := os.ReadFile(name)
+				require.NoError(t, err)
+				bad := regexp.MustCompile(`"chunks": \d+`).ReplaceAll(raw, []byte(`"chunks": 99`))
+				require.NotEqual(t, raw, bad)
+				require.NoError(t, os.WriteFile(name, bad, 0o600))
+			},
+			rebuilt: true,
+			check: func(t *testing.T, s *Store, hs []Handle) {
+				sc, err := s.readSidecar(hs[3])
+				require.NoError(t, err)
+				sl, err := s.Read(hs[3], 0, 0)
+				require.NoError(t, err)
+				assert.Equal(t, len(chunk(sl.Text, DefaultChunkBytes, DefaultChunkOverlap)), sc.Chunks, "the sidecar is corrected")
+			},
 		},
 		{
 			name: "index deleted",
@@ -258,9 +303,48 @@ func TestOpenRepairs(t *testing.T) {
 			rebuilt: true,
 		},
 		{
+			name: "index of an older version",
+			damage: func(t *testing.T, dir string, hs []Handle) {
+				// chromem-go's persistent DB, one file per passage, with
+				// salted IDs recorded in the sidecars.
+				require.NoError(t, os.Remove(filepath.Join(dir, indexFile)))
+				require.NoError(t, os.WriteFile(filepath.Join(dir, indexDir, "offload.json"), []byte(`{"embedder":"hash-v1-1024","chunk_bytes":1500,"overlap_bytes":200}`), 0o600))
+				require.NoError(t, os.MkdirAll(filepath.Join(dir, indexDir, "3f2a9c1e"), 0o700))
+				require.NoError(t, os.WriteFile(filepath.Join(dir, indexDir, "3f2a9c1e", "0a1b2c3d.gob"), []byte("gob"), 0o600))
+				d := hs[0].digits()
+				name := filepath.Join(dir, "objects", d[:2], d+".json")
+				raw, err := os.ReadFile(name)
+				require.NoError(t, err)
+				raw = bytes.Replace(raw, []byte(`"chunks":`), []byte(`"salted": {"1": "`+d+`:1~1"}, "chunks":`), 1)
+				require.NoError(t, os.WriteFile(name, raw, 0o600))
+			},
+			rebuilt: true,
+			check: func(t *testing.T, s *Store, hs []Handle) {
+				entries, err := os.ReadDir(filepath.Join(s.Dir(), indexDir))
+				require.NoError(t, err)
+				require.Len(t, entries, 1, "the old index is replaced by one file")
+				assert.Equal(t, filepath.Base(indexFile), entries[0].Name())
+			},
+		},
+		{
 			name: "other chunking",
 			damage: func(t *testing.T, dir string, _ []Handle) {
-				require.NoError(t, os.WriteFile(filepath.Join(dir, indexDir, indexConfig), []byte(`{"embedder":"hash-v1-1024","chunk_bytes":999,"overlap_bytes":0}`), 0o600))
+				damageIndex(t, dir, func(header, data []byte) []byte {
+					h := bytes.Replace(header, []byte(`"chunk_bytes":1500`), []byte(`"chunk_bytes":999`), 1)
+					require.NotEqual(t, header, h)
+					return append(h, data...)
+				})
+			},
+			rebuilt: true,
+		},
+		{
+			name: "index of another embedder",
+			damage: func(t *testing.T, dir string, _ []Handle) {
+				damageIndex(t, dir, func(header, data []byte) []byte {
+					h := bytes.Replace(header, []byte(`"embedder":"hash-v1-1024"`), []byte(`"embedder":"openai-3-small"`), 1)
+					require.NotEqual(t, header, h)
+					return append(h, data...)
+				})
 			},
 			rebuilt: true,
 		},
@@ -295,11 +379,14 @@ func TestOpenRepairs(t *testing.T) {
 			damage: func(t *testing.T, dir string, hs []Handle) {
 				d := hs[0].digits()
 				require.NoError(t, os.WriteFile(filepath.Join(dir, "objects", d[:2], tmpPrefix+"x-1-1"), []byte("partial"), 0o600))
+				require.NoError(t, os.WriteFile(filepath.Join(dir, indexDir, tmpPrefix+"artifacts.idx-1-1"), []byte("partial"), 0o600))
 			},
 			check: func(t *testing.T, s *Store, hs []Handle) {
 				d := hs[0].digits()
 				_, err := os.Stat(filepath.Join(s.Dir(), "objects", d[:2], tmpPrefix+"x-1-1"))
 				assert.ErrorIs(t, err, os.ErrNotExist, "temporary files are removed")
+				_, err = os.Stat(filepath.Join(s.Dir(), indexDir, tmpPrefix+"artifacts.idx-1-1"))
+				assert.ErrorIs(t, err, os.ErrNotExist, "a save cut short leaves nothing behind")
 			},
 		},
 	}
@@ -328,22 +415,39 @@ func TestOpenRepairs(t *testing.T) {
 	}
 }
 
-func TestAssignIDsAvoidsFileCollisions(t *testing.T) {
-	s := openStore(t, t.TempDir())
+// TestIndexKeepsIDsWhoseHashesCollide: chromem-go's persistent DB named
+// a passage's file after 32 bits of the SHA-256 of its ID, so two IDs
+// sharing them lost a passage (the store used to salt IDs to avoid it).
+// The index is now saved whole into one file, keyed by the full ID.
+func TestIndexKeepsIDsWhoseHashesCollide(t *testing.T) {
 	h := HandleOf("x")
-	sc := sidecar{Meta: Meta{Handle: h}, Chunks: 3}
-	// Pretend another passage already owns the file of passage 1's ID.
-	taken := docFile(h.digits() + ":1")
-	s.used[taken] = true
-	s.assignIDs(&sc)
-	require.Len(t, sc.Salted, 1)
-	id := chunkID(sc, 1)
-	assert.NotEqual(t, h.digits()+":1", id)
-	assert.NotEqual(t, taken, docFile(id))
-	assert.Equal(t, h.digits()+":0", chunkID(sc, 0))
-	assert.Equal(t, h.digits()+":2", chunkID(sc, 2))
-	for i := range 3 {
-		assert.True(t, s.used[docFile(chunkID(sc, i))])
+	seen := map[[4]byte]int{}
+	a, b := -1, -1
+	for i := 0; a < 0; i++ {
+		sum := sha256.Sum256([]byte(chunkID(h, i)))
+		key := [4]byte(sum[:4])
+		if j, ok := seen[key]; ok {
+			a, b = j, i
+		}
+		seen[key] = i
+	}
+	s := openStore(t, t.TempDir())
+	s.imu.Lock()
+	for _, i := range []int{a, b} {
+		require.NoError(t, s.coll.AddDocument(bg, chromem.Document{ID: chunkID(h, i), Embedding: []float32{1, 0}, Metadata: map[string]string{"n": strconv.Itoa(i)}}))
+	}
+	s.indexed[h] = 2
+	require.NoError(t, s.saveIndex())
+	s.imu.Unlock()
+
+	_, coll, indexed, err := s.readIndex(s.settings())
+	require.NoError(t, err)
+	assert.Equal(t, map[Handle]int{h: 2}, indexed)
+	require.Equal(t, 2, coll.Count())
+	for _, i := range []int{a, b} {
+		doc, err := coll.GetByID(bg, chunkID(h, i))
+		require.NoError(t, err)
+		assert.Equal(t, strconv.Itoa(i), doc.Metadata["n"])
 	}
 }
 
@@ -404,4 +508,19 @@ func listFiles(t *testing.T, dir string) []string {
 		return nil
 	}))
 	return out
+}
+
+// damageIndex rewrites the saved index file with what damage returns,
+// given its two header lines and the chromem-go data after them.
+func damageIndex(t *testing.T, dir string, damage func(header, data []byte) []byte) {
+	t.Helper()
+	name := filepath.Join(dir, indexFile)
+	raw, err := os.ReadFile(name)
+	require.NoError(t, err)
+	first := bytes.IndexByte(raw, '\n')
+	require.Positive(t, first)
+	second := bytes.IndexByte(raw[first+1:], '\n') + first + 1
+	require.Greater(t, second, first)
+	header := bytes.Clone(raw[:second+1])
+	require.NoError(t, os.WriteFile(name, damage(header, raw[second+1:]), 0o600))
 }
