@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/deepctx/deepctx/agent/llm"
+	"github.com/deepctx/deepctx/context/tokens"
 	"github.com/deepctx/deepctx/context/window"
 )
 
@@ -162,6 +163,22 @@ func (p *Policy) candidate(t *window.Transcript, m llm.Message, names map[string
 	return true
 }
 
+// contentTokens returns the tokens of r's content. For a message holding
+// only r it derives them from the pass's memoized count of the message,
+// less the framing of a one-result tool message, instead of tokenizing a
+// large result a second time; the figure only labels the footer and the
+// artifact's metadata.
+func contentTokens(pass *window.Pass, m llm.Message, r llm.ToolResult, single bool) int {
+	tok := pass.Tokenizer()
+	if single && m.Name == "" && m.Text() == "" {
+		framing := tokens.TokensPerMessage + tokens.ToolResultTokens + tok.Count(string(m.Role)) + tok.Count(r.Name)
+		if n := pass.Count(m) - framing; n > 0 {
+			return n
+		}
+	}
+	return tok.Count(r.Content)
+}
+
 // offload stores each large result of m and returns m's replacement and
 // the handles of the results it offloaded.
 func (p *Policy) offload(ctx context.Context, pass *window.Pass, m llm.Message, names map[string]string, id string) (llm.Message, []string, error) {
@@ -171,12 +188,13 @@ func (p *Policy) offload(ctx context.Context, pass *window.Pass, m llm.Message, 
 	repl.Parts = slices.Clone(m.Parts)
 	var handles []string
 	var errs []error
+	single := len(m.ToolResults()) == 1
 	for i, part := range repl.Parts {
 		if part.Kind != llm.PartToolResult || part.ToolResult == nil {
 			continue
 		}
 		r := *part.ToolResult
-		n := tok.Count(r.Content)
+		n := contentTokens(pass, m, r, single)
 		h := HandleOf(r.Content)
 		head := p.previewOf(tok.Count, r.Content)
 		text := head + footer(h, n, len(r.Content), len(head))
