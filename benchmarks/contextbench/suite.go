@@ -88,6 +88,7 @@ func WriteResults(dir, command string, seed uint64, results []Result) error {
 	fmt.Fprintf(&md, "# Context strategies: billed tokens, window, facts\n\n")
 	fmt.Fprintf(&md, "Command: `%s` (seed %d). Requests are counted with gpt-4.1's tokenizer (o200k_base); the window is %s tokens; the prompt cache bills the prefix a request shares with the previous one at %.0f%%.\n",
 		command, seed, thousands(Window), 100*CachedInputPrice)
+	md.WriteString(methodology)
 	if err := WriteTable(&md, results); err != nil {
 		return err
 	}
@@ -108,3 +109,29 @@ func WriteResults(dir, command string, seed uint64, results []Result) error {
 	}
 	return os.WriteFile(filepath.Join(dir, "context.md"), []byte(md.String()), 0o644)
 }
+
+// methodology explains the strategies and columns in context.md.
+const methodology = `
+Strategies: **none** sends the whole log (an infinite window: the cost
+reference); **truncate-oldest** is langchaingo's ConversationTokenBuffer as it
+ships (it counts with langchaingo's approximate fallback, since it calls
+CountTokens with no model name) holding 111k tokens; **prune**, **offload** and
+**summarize** (extractive TextRank, no model) are each policy alone at its
+defaults inside a window.Manager with a 128k window and 16k reserved for
+output; **isolate** runs researchers of 10 tool calls in fresh transcripts,
+each seeded with the task and the findings returned so far (1,500-token
+extractive returns), with no other context management; **default** is
+engine.DefaultPolicy (dedupe, offload over 2k tokens, prune past 25% of the
+budget with cleared results archived, summarize past 85%).
+
+Facts: one fact is planted every 10 steps and checked 5 to 60 steps later:
+*verbatim* in the request, in a *summary* or notes, reachable through an
+artifact *handle* the request shows (read_artifact would return it), or
+*lost*. Prefix stability is the mean share of the previous request that the
+next repeats as its prefix. The CPU column is the mean wall time of the
+strategy's View (Manager.Prepare) per turn once the log holds 200k tokens or
+more: for offloading strategies it includes writing each artifact durably
+(two file fsyncs and a directory fsync) and tokenizing new content once.
+A strategy that cannot fit a request stops there; its figures cover the
+steps it made and it is not compared with the reference.
+`
