@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -134,4 +135,25 @@ func TestExitCodes(t *testing.T) {
 			assert.Contains(t, first, tt.message)
 		})
 	}
+}
+
+func TestBenchContextWritesResults(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(runtime.GOROOT(), "doc", "go_spec.html")); err != nil {
+		t.Skip("the benchmark corpus needs the Go toolchain's documentation")
+	}
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, "", "bench", "context", "--steps", "12", "--strategy", "none,default", "--out", out, "--work", t.TempDir())
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "wrote "+out+"/context.md")
+	assert.Regexp(t, `(?m)^\s+12 steps\s+default\s+billed`, stderr, "progress goes to stderr")
+	md, err := os.ReadFile(filepath.Join(out, "context.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "`deepctx bench context --seed 1 --steps 12`")
+	assert.Regexp(t, `\| default \| [\d,]+ \| -\d+\.\d% \|`, string(md))
+	_, err = os.Stat(filepath.Join(out, "context-12.svg"))
+	require.NoError(t, err)
+
+	code, _, stderr = runCLI(t, "", "bench", "context", "--strategy", "magic")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, `unknown strategy "magic"`)
 }
