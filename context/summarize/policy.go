@@ -209,33 +209,14 @@ type item struct {
 	summary bool  // a summary edit's replacement
 }
 
-// renderItems renders the log like window.Render, remembering which log
-// messages each view message stands for.
+// renderItems renders the log with window.RenderSources, remembering
+// which log messages each view message stands for.
 func renderItems(msgs []llm.Message, edits []window.Edit) []item {
-	type place struct{ edit, target int }
-	latest := map[string]place{}
-	for i, e := range edits {
-		for j, id := range e.Targets {
-			latest[id] = place{i, j}
-		}
-	}
-	var items []item
-	summaryAt := map[int]int{} // edit -> item index
-	for pos, m := range msgs {
-		pl, ok := latest[m.ID]
-		switch {
-		case !ok:
-			items = append(items, item{msg: m, log: []int{pos}})
-		case edits[pl.edit].Kind == window.EditSummarize:
-			if at, seen := summaryAt[pl.edit]; seen {
-				items[at].log = append(items[at].log, pos)
-				continue
-			}
-			summaryAt[pl.edit] = len(items)
-			items = append(items, item{msg: edits[pl.edit].Replacement[0], log: []int{pos}, summary: true})
-		default:
-			items = append(items, item{msg: edits[pl.edit].Replacement[pl.target], log: []int{pos}})
-		}
+	view, sources := window.RenderSources(msgs, edits)
+	items := make([]item, len(view))
+	for i, m := range view {
+		src := sources[i]
+		items[i] = item{msg: m, log: src.Log, summary: src.Edit >= 0 && edits[src.Edit].Kind == window.EditSummarize}
 	}
 	return items
 }

@@ -16,6 +16,24 @@ func Render(msgs []llm.Message, edits []Edit) []llm.Message {
 	if len(edits) == 0 {
 		return msgs[:len(msgs):len(msgs)]
 	}
+	view, _ := RenderSources(msgs, edits)
+	return view
+}
+
+// Source says what one message of a view stands for.
+type Source struct {
+	// Log holds the positions in the log of the messages it renders: one
+	// for an original or a replacement, every still-covered target for a
+	// summary.
+	Log []int
+	// Edit is the index in edits of the edit that produced it, or -1 for a
+	// log message rendered as it is.
+	Edit int
+}
+
+// RenderSources is Render that also returns, for each view message, the
+// log messages it stands for. Policies use it to target log IDs.
+func RenderSources(msgs []llm.Message, edits []Edit) ([]llm.Message, []Source) {
 	type place struct{ edit, target int }
 	latest := make(map[string]place, len(edits))
 	for i, e := range edits {
@@ -24,25 +42,28 @@ func Render(msgs []llm.Message, edits []Edit) []llm.Message {
 		}
 	}
 	view := make([]llm.Message, 0, len(msgs))
-	summarized := map[int]bool{}
-	for _, m := range msgs {
+	sources := make([]Source, 0, len(msgs))
+	summaryAt := map[int]int{} // summarize edit -> its position in view
+	for pos, m := range msgs {
 		p, ok := latest[m.ID]
-		if !ok {
+		switch {
+		case !ok:
 			view = append(view, m)
-			continue
-		}
-		e := edits[p.edit]
-		switch e.Kind {
-		case EditReplace:
-			view = append(view, e.Replacement[p.target])
-		case EditSummarize:
-			if !summarized[p.edit] {
-				summarized[p.edit] = true
-				view = append(view, e.Replacement[0])
+			sources = append(sources, Source{Log: []int{pos}, Edit: -1})
+		case edits[p.edit].Kind == EditSummarize:
+			if at, seen := summaryAt[p.edit]; seen {
+				sources[at].Log = append(sources[at].Log, pos)
+				continue
 			}
+			summaryAt[p.edit] = len(view)
+			view = append(view, edits[p.edit].Replacement[0])
+			sources = append(sources, Source{Log: []int{pos}, Edit: p.edit})
+		default:
+			view = append(view, edits[p.edit].Replacement[p.target])
+			sources = append(sources, Source{Log: []int{pos}, Edit: p.edit})
 		}
 	}
-	return view
+	return view, sources
 }
 
 // CheckPairs reports the first broken tool-call pairing in view: a tool

@@ -123,6 +123,15 @@ func TestRender(t *testing.T) {
 	assert.Equal(t, []string{"sys", "task", "s1", "r2~3", "u2"}, ids(window.Render(msgs, []window.Edit{clear1, summary, clear2})),
 		"the latest edit of a message decides how it renders")
 	assert.Equal(t, window.Render(msgs, []window.Edit{clear1, summary}), window.Render(msgs, []window.Edit{clear1, summary}))
+
+	view, sources := window.RenderSources(msgs, []window.Edit{clear1, summary, clear2})
+	assert.Equal(t, window.Render(msgs, []window.Edit{clear1, summary, clear2}), view)
+	assert.Equal(t, []window.Source{
+		{Log: []int{0}, Edit: -1}, {Log: []int{1}, Edit: -1},
+		{Log: []int{2, 3, 4}, Edit: 1}, // the summary stands for what it still covers
+		{Log: []int{5}, Edit: 2},
+		{Log: []int{6}, Edit: -1},
+	}, sources)
 }
 
 func TestCheckPairs(t *testing.T) {
