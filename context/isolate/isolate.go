@@ -429,7 +429,9 @@ func artifacts(t *window.Transcript) []string {
 		add(m.Meta.Artifact)
 	}
 	for _, e := range t.Edits() {
-		add(e.Artifact)
+		for _, h := range e.Artifacts {
+			add(h)
+		}
 		for _, m := range e.Replacement {
 			add(m.Meta.Artifact)
 		}

@@ -331,13 +331,17 @@ func TestTruncate(t *testing.T) {
 }
 
 // offloadPolicy stands in for the offload policy: it replaces each tool
-// result over 25 characters with a handle.
+// result over 25 characters with a handle, all in one edit whose
+// Artifacts alone name the handles (the replacements carry no Meta), so
+// the test sees artifacts collected from edits.
 type offloadPolicy struct{}
 
 func (offloadPolicy) Name() string { return "offload" }
 
 func (offloadPolicy) Apply(_ context.Context, p *window.Pass) error {
 	t := p.Transcript()
+	e := window.Edit{Kind: window.EditReplace, Policy: "offload"}
+	seq := len(t.Edits()) + 1
 	for _, m := range p.View() {
 		if m.Role != llm.RoleTool || t.Edited(m.ID) {
 			continue
@@ -347,17 +351,18 @@ func (offloadPolicy) Apply(_ context.Context, p *window.Pass) error {
 			continue
 		}
 		handle := "art_" + r.CallID
-		repl := llm.Message{
-			ID: window.DerivedID(m.ID, len(t.Edits())+1), Role: llm.RoleTool,
+		e.Targets = append(e.Targets, m.ID)
+		e.Replacement = append(e.Replacement, llm.Message{
+			ID: window.DerivedID(m.ID, seq), Role: llm.RoleTool,
 			Parts: []llm.Part{llm.ToolResultPart(llm.ToolResult{CallID: r.CallID, Name: r.Name, Content: "[offloaded to " + handle + "]"})},
-			Meta:  llm.Meta{Artifact: handle},
-		}
-		if _, err := p.Record(window.Edit{Kind: window.EditReplace, Policy: "offload", Targets: []string{m.ID},
-			Replacement: []llm.Message{repl}, Artifact: handle}); err != nil {
-			return err
-		}
+		})
+		e.Artifacts = append(e.Artifacts, handle)
 	}
-	return nil
+	if len(e.Targets) == 0 {
+		return nil
+	}
+	_, err := p.Record(e)
+	return err
 }
 
 func TestArtifactsCollected(t *testing.T) {
@@ -369,7 +374,7 @@ func TestArtifactsCollected(t *testing.T) {
 		case 1:
 			return llm.Response{Message: llm.Message{Parts: []llm.Part{
 				llm.ToolCallPart(llm.ToolCall{Name: "fetch", Args: json.RawMessage(`{"q":"a long page"}`)}),
-				llm.ToolCallPart(llm.ToolCall{Name: "fetch", Args: json.RawMessage(`{"q":"b"}`)}),
+				llm.ToolCallPart(llm.ToolCall{Name: "fetch", Args: json.RawMessage(`{"q":"b, a second long page"}`)}),
 			}}}, nil
 		case 2:
 			// A reply that itself points at an artifact (e.g. a tool that stores one).
@@ -386,11 +391,11 @@ func TestArtifactsCollected(t *testing.T) {
 		Tools:   []isolate.Tool{rec.tool("fetch", "page text")},
 	}, "brief")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"art_draft", "art_call_1", "art_call_3"}, res.Artifacts,
-		"message handles first, then edit handles, in order, without duplicates")
+	assert.Equal(t, []string{"art_draft", "art_call_1", "art_call_2", "art_call_3"}, res.Artifacts,
+		"message handles first, then edit handles (two from one edit), in order, without duplicates")
 
 	tr := isolate.AsToolResult(res, "parent_call", "conduct_research")
-	assert.Contains(t, tr.Content, "\n- art_draft\n- art_call_1\n- art_call_3")
+	assert.Contains(t, tr.Content, "\n- art_draft\n- art_call_1\n- art_call_2\n- art_call_3")
 	// The child's later views saw the handles, not the pages.
 	last, _ := model.LastRequest()
 	for _, r := range results(last) {

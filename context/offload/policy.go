@@ -92,8 +92,8 @@ func (p *Policy) Name() string { return Name }
 // MaxInlineTokens, is a message of the log not yet edited, is not
 // protected (pinned), carries no artifact handle already (Meta.Artifact)
 // and answers no excluded tool. The edit records the
-// artifacts' handles in Edit.Artifact, separated by commas when there
-// are several, and each replacement in its Meta.Artifact. A failure to
+// artifacts' handles in Edit.Artifacts, and each replacement in its
+// Meta.Artifact. A failure to
 // store one result is reported after the others are recorded.
 //
 // The replacement of message id is window.DerivedID(id, seq) where seq is
@@ -135,7 +135,7 @@ func (p *Policy) Apply(ctx context.Context, pass *window.Pass) error {
 		arts = append(arts, handles...)
 	}
 	if len(edit.Targets) > 0 {
-		edit.Artifact = strings.Join(arts, ",")
+		edit.Artifacts = arts
 		if _, err := pass.Record(edit); err != nil {
 			errs = append(errs, fmt.Errorf("offload: record: %w", err))
 		}

@@ -86,7 +86,7 @@ func TestPolicyOffloadsLargeToolResults(t *testing.T) {
 	assert.Equal(t, Name, e.Policy)
 	assert.Equal(t, []string{"r1", "r3"}, e.Targets)
 	h1, h3 := HandleOf(big["r1"]), HandleOf(big["r3"])
-	assert.Equal(t, string(h1)+","+string(h3), e.Artifact)
+	assert.Equal(t, []string{string(h1), string(h3)}, e.Artifacts)
 
 	orig := map[string]llm.Message{}
 	for _, o := range tr.Messages() {
@@ -184,7 +184,8 @@ func TestPolicyIdempotentAcrossTranscripts(t *testing.T) {
 		_, rep, err := m.Prepare(bg, tr, nil, bigBudget)
 		require.NoError(t, err)
 		require.Len(t, rep.Edits, 1)
-		handles = append(handles, rep.Edits[0].Artifact)
+		require.Len(t, rep.Edits[0].Artifacts, 1)
+		handles = append(handles, rep.Edits[0].Artifacts[0])
 	}
 	assert.Equal(t, handles[0], handles[1])
 	assert.Equal(t, string(HandleOf(content)), handles[0])

@@ -44,8 +44,9 @@ type Edit struct {
 	// TokensFreed is what the edit saved when it was made, as the policy
 	// counted it.
 	TokensFreed int `json:"tokens_freed"`
-	// Artifact is the handle of offloaded content the edit points to, if any.
-	Artifact string `json:"artifact,omitempty"`
+	// Artifacts are the handles of offloaded or archived content the
+	// edit's replacements point to, in target order, if any.
+	Artifacts []string `json:"artifacts,omitempty"`
 	// Time is when the edit was recorded.
 	Time time.Time `json:"time"`
 }
@@ -167,6 +168,7 @@ func (t *Transcript) Record(e Edit) (Edit, error) {
 	}
 	e.Targets = slices.Clone(e.Targets)
 	e.Replacement = slices.Clone(e.Replacement)
+	e.Artifacts = slices.Clone(e.Artifacts)
 	t.edits = append(t.edits, e)
 	for _, id := range e.Targets {
 		t.covered[id] = e.Seq
