@@ -70,7 +70,7 @@ func TestExtractiveDeterministic(t *testing.T) {
 	req := Request{Messages: msgs, MaxTokens: 700, Focus: "memory model and goroutines"}
 	first, err := Extractive(ExtractiveConfig{}).Summarize(context.Background(), req)
 	require.NoError(t, err)
-	for range 3 {
+	for range 20 { // map order differs per run: many tries catch order-dependent sums
 		again, err := Extractive(ExtractiveConfig{}).Summarize(context.Background(), req)
 		require.NoError(t, err)
 		require.Equal(t, first, again)

@@ -92,16 +92,21 @@ func tfidf(counts []map[int32]int, df []int) [][]weighted {
 
 func weigh(c map[int32]int, df []int, n float64) []weighted {
 	v := make([]weighted, 0, len(c))
-	norm := 0.0
 	for t, k := range c {
 		if df[t] == 0 {
 			continue
 		}
 		w := (1 + math.Log(float64(k))) * math.Log(1+n/float64(df[t]))
 		v = append(v, weighted{t, w})
-		norm += w * w
 	}
+	// Sum the norm in term order, not map order: floating-point addition
+	// is not associative, and a last-bit difference in the norm flips ties
+	// between equally scored sentences from one run to the next.
 	sort.Slice(v, func(a, b int) bool { return v[a].term < v[b].term })
+	norm := 0.0
+	for _, tw := range v {
+		norm += tw.w * tw.w
+	}
 	if norm > 0 {
 		norm = math.Sqrt(norm)
 		for k := range v {
