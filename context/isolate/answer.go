@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -49,6 +50,7 @@ func (r *runner) fit(ctx context.Context, brief, answer string) error {
 
 // compress asks the compressor for a shorter answer.
 func (r *runner) compress(ctx context.Context, brief, answer string) (string, error) {
+	start := time.Now()
 	resp, err := r.cfg.Compressor.Generate(ctx, llm.Request{
 		Role: llm.CallCompressor,
 		Messages: []llm.Message{
@@ -59,6 +61,11 @@ func (r *runner) compress(ctx context.Context, brief, answer string) (string, er
 	})
 	r.res.ModelCalls++
 	r.res.Usage = r.res.Usage.Add(resp.Usage)
+	r.observe(Step{
+		Kind: StepModelCall, Turn: r.res.ModelCalls, Role: llm.CallCompressor,
+		Usage: resp.Usage, Model: resp.Model, FinishReason: resp.FinishReason,
+		Start: start, End: time.Now(), Err: err,
+	})
 	if err != nil {
 		return "", fmt.Errorf("isolate: compress the answer: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/deepctx/deepctx/agent/llm"
 	"github.com/deepctx/deepctx/context/tokens"
@@ -93,6 +94,10 @@ type Config struct {
 	// are appended in call order whatever the concurrency. Optional.
 	// Defaults to 1: calls run one after another.
 	Concurrency int
+	// Observe, if set, is called after every model call and every answered
+	// tool call, from the goroutine running Run, in order. It must not
+	// block for long: the loop waits for it.
+	Observe func(Step)
 }
 
 // StopReason says why a sub-agent's loop ended.
@@ -305,10 +310,11 @@ func (r *runner) turn(ctx context.Context, choice llm.ToolChoice) (llm.Message, 
 	if err := ctx.Err(); err != nil {
 		return llm.Message{}, fmt.Errorf("isolate: %w", err)
 	}
-	view, _, err := r.cfg.Manager.Prepare(ctx, r.t, r.defs, r.cfg.Budget)
+	view, report, err := r.cfg.Manager.Prepare(ctx, r.t, r.defs, r.cfg.Budget)
 	if err != nil {
 		return llm.Message{}, fmt.Errorf("isolate: prepare turn %d: %w", r.res.ModelCalls+1, err)
 	}
+	start := time.Now()
 	resp, err := r.cfg.Model.Generate(ctx, llm.Request{
 		Role:       llm.CallResearcher,
 		Messages:   view,
@@ -317,6 +323,12 @@ func (r *runner) turn(ctx context.Context, choice llm.ToolChoice) (llm.Message, 
 	})
 	r.res.ModelCalls++
 	r.res.Usage = r.res.Usage.Add(resp.Usage)
+	r.observe(Step{
+		Kind: StepModelCall, Turn: r.res.ModelCalls, Role: llm.CallResearcher,
+		ViewTokens: report.TokensSent, Limit: r.cfg.Budget.Limit(),
+		Usage: resp.Usage, Model: resp.Model, FinishReason: resp.FinishReason,
+		Start: start, End: time.Now(), Err: err,
+	})
 	if err != nil {
 		return llm.Message{}, fmt.Errorf("isolate: model call %d: %w", r.res.ModelCalls, err)
 	}
@@ -333,6 +345,7 @@ func (r *runner) turn(ctx context.Context, choice llm.ToolChoice) (llm.Message, 
 
 // answer runs calls and appends their results, in call order.
 func (r *runner) answer(ctx context.Context, calls []llm.ToolCall) error {
+	start := time.Now()
 	results := make([]llm.ToolResult, len(calls))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, r.cfg.Concurrency)
@@ -369,10 +382,15 @@ func (r *runner) answer(ctx context.Context, calls []llm.ToolCall) error {
 		}()
 	}
 	wg.Wait()
+	end := time.Now()
 	msgs := make([]llm.Message, len(calls))
 	for i, res := range results {
 		res.CallID, res.Name = calls[i].ID, calls[i].Name
 		msgs[i] = llm.Tool(res)
+		r.observe(Step{
+			Kind: StepToolCall, Turn: r.res.ModelCalls, Tool: res.Name, CallID: res.CallID,
+			IsError: res.IsError, Start: start, End: end,
+		})
 	}
 	if err := r.t.Append(msgs...); err != nil {
 		return fmt.Errorf("isolate: %w", err)

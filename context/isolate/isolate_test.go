@@ -770,3 +770,38 @@ func TestPropertyRandomRuns(t *testing.T) {
 	}
 	assert.Len(t, stops, 3, "the seeds exercise every way of stopping: %v", stops)
 }
+
+func TestObserveReportsEveryCall(t *testing.T) {
+	var rec recorder
+	model := scripted.NewFromConfig(scripted.Config{
+		Turns: []scripted.Turn{
+			scripted.Calls(scripted.Call("search", `{"q":"a"}`), scripted.Call("missing", `{}`)).WithUsage(llm.Usage{Input: 100, Output: 5}),
+			scripted.Text(longAnswer(100)).WithUsage(llm.Usage{Input: 300, Output: 600}),
+		},
+		Roles: map[llm.CallRole][]scripted.Turn{
+			llm.CallCompressor: {scripted.Text("short").WithUsage(llm.Usage{Input: 650, Output: 2})},
+		},
+	})
+	var steps []isolate.Step
+	res, err := isolate.Run(context.Background(), isolate.Config{
+		Model: model, Tokenizer: tok, ReturnBudget: 50, Budget: window.Budget{Window: 4000},
+		Tools:   []isolate.Tool{rec.tool("search", "x")},
+		Observe: func(s isolate.Step) { steps = append(steps, s) },
+	}, "brief")
+	require.NoError(t, err)
+	kinds := make([]string, len(steps))
+	for i, s := range steps {
+		kinds[i] = string(s.Kind) + ":" + s.Tool + string(s.Role)
+	}
+	assert.Equal(t, []string{"model_call:researcher", "tool_call:search", "tool_call:missing", "model_call:researcher", "model_call:compressor"}, kinds)
+	first := steps[0]
+	assert.Equal(t, 1, first.Turn)
+	assert.Equal(t, 4000, first.Limit)
+	assert.Positive(t, first.ViewTokens)
+	assert.Less(t, first.ViewTokens, first.Limit)
+	assert.Equal(t, llm.Usage{Input: 100, Output: 5}, first.Usage)
+	assert.False(t, steps[1].IsError)
+	assert.True(t, steps[2].IsError, "an unknown tool is answered with an error")
+	assert.Equal(t, 2, steps[2].ToolCalls)
+	assert.Equal(t, res.Usage, steps[len(steps)-1].Total, "the last step's total is the run's usage")
+}
