@@ -326,6 +326,7 @@ func (r *runner) turn(ctx context.Context, choice llm.ToolChoice) (llm.Message, 
 	r.observe(Step{
 		Kind: StepModelCall, Turn: r.res.ModelCalls, Role: llm.CallResearcher,
 		ViewTokens: report.TokensSent, Limit: r.cfg.Budget.Limit(),
+		TokensBefore: report.TokensBefore, Edits: len(report.Edits),
 		Usage: resp.Usage, Model: resp.Model, FinishReason: resp.FinishReason,
 		Start: start, End: time.Now(), Err: err,
 	})

@@ -33,6 +33,9 @@ type Step struct {
 	// the most it could have been (Budget.Limit()). Zero for compression
 	// calls and tool calls.
 	ViewTokens, Limit int
+	// TokensBefore is the view's size before the Manager's policies ran,
+	// and Edits the number of edits they recorded for this view.
+	TokensBefore, Edits int
 	// Usage is this model call's usage as the provider reported it, and
 	// Total the sub-agent's usage so far.
 	Usage, Total llm.Usage
