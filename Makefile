@@ -21,16 +21,17 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./benchmarks/... ./agent/graph/...
 	cd benchmarks/graphbench && $(GO) test -run '^$$' -bench . -benchmem -count 6 .
 
-## demo: run what deepctx can do today, offline, on the Go documentation
+## demo: research a question over the Go documentation, offline (no model, no key)
+DEMO_DIR      ?= .demo
+DEMO_QUESTION ?= How does the Go memory model define happens-before, and how do channels and sync.Mutex synchronize goroutines?
 demo: build
-	@echo "deepctx demo: offline, no API key. The research agent is not built yet;"
-	@echo "this runs what exists today: the model registry and exact token accounting"
-	@echo "over the Go specification that ships with the toolchain."
+	@echo "deepctx demo: the research agent on the offline extractive engine (no LLM, no API key),"
+	@echo "over the documentation that ships with Go: $$($(GO) env GOROOT)/doc and the standard library's package docs."
+	@echo "The first run indexes the corpus into $(DEMO_DIR)/index; later runs reuse it."
 	@echo
-	$(BIN) version
-	$(BIN) models
-	$(BIN) tokens count --model openai:gpt-4.1 "$$($(GO) env GOROOT)/doc/go_spec.html"
-	$(BIN) tokens count --model anthropic:claude-sonnet-4-5 "$$($(GO) env GOROOT)/doc/go_spec.html"
+	$(BIN) research --no-clarify --db $(DEMO_DIR)/index \
+		--corpus "$$($(GO) env GOROOT)/doc" --corpus "$$($(GO) env GOROOT)/src" \
+		--out $(DEMO_DIR)/runs/$$(date +%Y%m%d-%H%M%S) "$(DEMO_QUESTION)"
 
 ## fmt: gofmt every Go file
 fmt:

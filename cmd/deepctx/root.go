@@ -14,6 +14,7 @@ const (
 	exitOK      = 0 // success
 	exitRuntime = 1 // the command ran and failed
 	exitUsage   = 2 // the command line was wrong
+	exitPaused  = 3 // a research run paused for the answer to a question
 )
 
 // usageError marks an error in the command line itself, as opposed to a
@@ -39,6 +40,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
+	if errors.Is(err, errPaused) {
+		return exitPaused // the command has said what it waits for
+	}
 	fmt.Fprintf(stderr, "deepctx: %s\n", oneLine(err.Error()))
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsageError(err) {
@@ -58,7 +62,7 @@ call inside its budget, and evaluates them.`,
 		SilenceUsage:  true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newVersionCmd(), newModelsCmd(), newTokensCmd(), newBenchCmd())
+	root.AddCommand(newResearchCmd(), newResumeCmd(), newRunsCmd(), newIndexCmd(), newVersionCmd(), newModelsCmd(), newTokensCmd(), newBenchCmd())
 	return root
 }
 

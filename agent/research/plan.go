@@ -1,0 +1,91 @@
+package research
+
+import (
+	"context"
+	"strings"
+
+	"github.com/deepctx/deepctx/agent/graph"
+	"github.com/deepctx/deepctx/agent/llm"
+)
+
+// ClarifyingQuestion is the payload of the interrupt a run pauses with when
+// the agent needs the user to clarify the question.
+type ClarifyingQuestion struct {
+	Question string `json:"question"`
+	// Verification restates what the agent understood.
+	Verification string `json:"verification,omitempty"`
+}
+
+// clarify asks the planner whether the question needs clarifying and, if
+// so, pauses the run for the user's answer.
+func (a *Agent) clarify(ctx context.Context, s State, t *graph.Task) (State, error) {
+	if !a.cfg.Clarify {
+		return State{}, nil
+	}
+	resp, err := a.generate(ctx, t, llm.Request{
+		Role:     llm.CallPlanner,
+		Messages: []llm.Message{llm.System(clarifySystem), llm.User(questionSections(s))},
+		Schema:   &llm.ResponseSchema{Name: schemaClarify, Schema: clarifySchema},
+	})
+	upd := State{Usage: resp.Usage}
+	if err != nil {
+		return upd, err
+	}
+	var d struct {
+		Need         bool   `json:"need_clarification"`
+		Question     string `json:"question"`
+		Verification string `json:"verification"`
+	}
+	if err := decodeJSON(resp.Message.Text(), &d); err != nil {
+		upd.Warnings = []string{"clarify: " + err.Error() + "; going on without clarification"}
+		return upd, nil
+	}
+	if !d.Need || strings.TrimSpace(d.Question) == "" {
+		return upd, nil
+	}
+	answer, err := graph.Ask[string](t, ClarifyingQuestion{Question: d.Question, Verification: d.Verification})
+	if err != nil {
+		return upd, err
+	}
+	upd.Clarification = strings.TrimSpace(answer)
+	if upd.Clarification == "" {
+		upd.Clarification = "(no answer)"
+	}
+	return upd, nil
+}
+
+// brief has the planner turn the question into a research brief and
+// sub-questions, and seeds the supervisor's transcript with them.
+func (a *Agent) brief(ctx context.Context, s State, t *graph.Task) (State, error) {
+	resp, err := a.generate(ctx, t, llm.Request{
+		Role:     llm.CallPlanner,
+		Messages: []llm.Message{llm.System(briefSystem), llm.User(questionSections(s))},
+		Schema:   &llm.ResponseSchema{Name: schemaBrief, Schema: briefSchema},
+	})
+	upd := State{Usage: resp.Usage}
+	if err != nil {
+		return upd, err
+	}
+	var d struct {
+		Brief        string   `json:"brief"`
+		SubQuestions []string `json:"sub_questions"`
+	}
+	if err := decodeJSON(resp.Message.Text(), &d); err != nil {
+		upd.Warnings = []string{"brief: " + err.Error() + "; researching the question as asked"}
+	}
+	upd.Brief = strings.TrimSpace(d.Brief)
+	if upd.Brief == "" {
+		upd.Brief = strings.TrimSpace(s.Question + "\n\n" + s.Clarification)
+	}
+	for _, q := range d.SubQuestions {
+		if q = strings.TrimSpace(q); q != "" {
+			upd.SubQuestions = append(upd.SubQuestions, q)
+		}
+	}
+	if len(upd.SubQuestions) == 0 {
+		upd.SubQuestions = []string{s.Question}
+	}
+	s.Brief, s.SubQuestions = upd.Brief, upd.SubQuestions
+	upd.Supervisor = []llm.Message{llm.System(supervisorSystem), llm.User(supervisorBrief(s, a.cfg))}
+	return upd, nil
+}

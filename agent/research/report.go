@@ -1,0 +1,118 @@
+package research
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/deepctx/deepctx/agent/graph"
+)
+
+// write has the writer draft the report from the findings.
+func (a *Agent) write(ctx context.Context, s State, t *graph.Task) (State, error) {
+	resp, err := a.generate(ctx, t, writerRequest(s))
+	upd := State{Usage: resp.Usage}
+	if err != nil {
+		return upd, err
+	}
+	d, err := cite(ctx, a.cfg.Corpus, resp.Message.Text())
+	if err != nil {
+		return upd, err
+	}
+	upd.Drafts = []Draft{d}
+	return upd, nil
+}
+
+// afterDraft skips the critique loop when it is turned off.
+func (a *Agent) afterDraft(ctx context.Context, s State) ([]string, error) {
+	if a.cfg.MaxCritiqueRounds < 0 {
+		return []string{NodeFinish}, nil
+	}
+	return []string{NodeCritique}, nil
+}
+
+// critique has the critic review the latest draft. A reply that is not a
+// critique ends the loop with a warning rather than the run.
+func (a *Agent) critique(ctx context.Context, s State, t *graph.Task) (State, error) {
+	d := s.Drafts[len(s.Drafts)-1]
+	resp, err := a.generate(ctx, t, criticRequest(s, d))
+	upd := State{Usage: resp.Usage}
+	if err != nil {
+		return upd, err
+	}
+	var c Critique
+	if err := decodeJSON(resp.Message.Text(), &c); err != nil {
+		upd.Warnings = []string{"critique: " + err.Error() + "; the critique loop stops here"}
+		c = Critique{Unreadable: true, Issues: []string{"the critic's reply was not a critique"}}
+	}
+	c.Score = min(max(c.Score, 0), 1)
+	upd.Critiques = []Critique{c}
+	t.Emit("critique", struct {
+		Round int     `json:"round"`
+		Score float64 `json:"score"`
+		Issue int     `json:"issues"`
+	}{len(s.Critiques) + 1, c.Score, len(c.Issues) + len(c.Uncovered)})
+	return upd, nil
+}
+
+// afterCritique decides whether the writer revises: not when the critic
+// found nothing to fix, the critique is unreadable, the revisions used up, or the last
+// revision scored no better than the best draft before it.
+func (a *Agent) afterCritique(ctx context.Context, s State) ([]string, error) {
+	last := s.Critiques[len(s.Critiques)-1]
+	best := -1.0
+	for _, c := range s.Critiques[:len(s.Critiques)-1] {
+		best = max(best, c.Score)
+	}
+	switch {
+	case last.Unreadable,
+		len(s.Critiques) > 1 && last.Score <= best,
+		len(last.Issues) == 0 && len(last.Uncovered) == 0, // nothing to fix
+		len(s.Drafts)-1 >= a.cfg.MaxCritiqueRounds:
+		return []string{NodeFinish}, nil
+	}
+	return []string{NodeRevise}, nil
+}
+
+// revise has the writer fix what the critic found.
+func (a *Agent) revise(ctx context.Context, s State, t *graph.Task) (State, error) {
+	d, c := s.Drafts[len(s.Drafts)-1], s.Critiques[len(s.Critiques)-1]
+	resp, err := a.generate(ctx, t, reviseRequest(s, d, c))
+	upd := State{Usage: resp.Usage}
+	if err != nil {
+		return upd, err
+	}
+	if strings.TrimSpace(resp.Message.Text()) == "" {
+		upd.Warnings = []string{"revise: the writer returned nothing; keeping the previous draft"}
+		upd.Drafts = []Draft{d}
+		return upd, nil
+	}
+	nd, err := cite(ctx, a.cfg.Corpus, resp.Message.Text())
+	if err != nil {
+		return upd, err
+	}
+	upd.Drafts = []Draft{nd}
+	return upd, nil
+}
+
+// finish chooses the best-scored draft (the earliest among equals; the
+// last one without critique) and checks its citations once more.
+func (a *Agent) finish(ctx context.Context, s State, t *graph.Task) (State, error) {
+	if len(s.Drafts) == 0 {
+		return State{}, fmt.Errorf("research: no report was written")
+	}
+	pick := len(s.Drafts) - 1
+	if len(s.Critiques) > 0 {
+		pick = 0
+		for i, c := range s.Critiques {
+			if i < len(s.Drafts) && c.Score > s.Critiques[pick].Score {
+				pick = i
+			}
+		}
+	}
+	d := s.Drafts[pick]
+	if err := Verify(ctx, a.cfg.Corpus, d.Report, d.Sources); err != nil {
+		return State{}, err
+	}
+	return State{Final: pick + 1}, nil
+}

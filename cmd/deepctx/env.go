@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/deepctx/deepctx/agent/llm"
+	"github.com/deepctx/deepctx/agent/llm/provider"
+	"github.com/deepctx/deepctx/agent/research"
+	"github.com/deepctx/deepctx/agent/search"
+	"github.com/deepctx/deepctx/context/offload"
+	"github.com/deepctx/deepctx/context/tokens"
+)
+
+// env is what one research run needs open: the agent and the stores behind it.
+type env struct {
+	agent     *research.Agent
+	engine    string
+	index     *search.Index
+	artifacts *offload.Store
+}
+
+func (e *env) Close() {
+	if e.artifacts != nil {
+		e.artifacts.Close()
+	}
+	if e.index != nil {
+		e.index.Close()
+	}
+}
+
+// openEnv opens the models, the corpus index (indexing s.Corpus first),
+// the run folder's stores, and builds the agent.
+func openEnv(ctx context.Context, cmd *cobra.Command, folder runFolder, s settings) (*env, error) {
+	stderr := cmd.ErrOrStderr()
+	model, engine, tokenizerModel, err := openModels(s)
+	if err != nil {
+		return nil, err
+	}
+	if engine == llm.ProviderExtractive {
+		fmt.Fprintln(stderr, "No model configured: running the offline extractive engine (no LLM; quotes and cites passages). Set --model to use one.")
+	}
+	e := &env{engine: engine}
+	ok := false
+	defer func() {
+		if !ok {
+			e.Close()
+		}
+	}()
+	e.index, err = openIndex(ctx, stderr, s.DB, s.Corpus)
+	if err != nil {
+		return nil, err
+	}
+	if e.index.Len() == 0 {
+		return nil, usagef("the corpus index %s is empty: pass --corpus DIR (or run 'deepctx index DIR')", indexPath(s.DB))
+	}
+	if e.artifacts, err = artifactStore(folder); err != nil {
+		return nil, fmt.Errorf("run folder: %w", err)
+	}
+	cps, err := checkpointStore(folder)
+	if err != nil {
+		return nil, fmt.Errorf("run folder: %w", err)
+	}
+	e.agent, err = research.New(research.Config{
+		Model:                    model,
+		Corpus:                   research.IndexCorpus(e.index),
+		Tokenizer:                tokens.ForModel(tokenizerModel),
+		ContextWindow:            s.ContextWindow,
+		MaxConcurrentResearchers: s.MaxResearchers,
+		MaxToolCalls:             s.MaxToolCalls,
+		MaxCritiqueRounds:        s.CritiqueRounds,
+		Clarify:                  !s.NoClarify,
+		Artifacts:                e.artifacts,
+		Checkpoints:              cps,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ok = true
+	return e, nil
+}
+
+// openModels opens the router over the configured models. Without any,
+// every role runs on the offline extractive engine. It returns the router,
+// a description of the engine for run.json, and the model whose
+// tokenizer counts the views.
+func openModels(s settings) (llm.Model, string, string, error) {
+	def := s.Model
+	if def == "" {
+		def = llm.ProviderExtractive
+	}
+	chain, err := llm.ParseChain(def)
+	if err != nil {
+		return nil, "", "", usagef("--model: %v", err)
+	}
+	opts := provider.Options{}
+	if s.BaseURL != "" {
+		opts.Endpoints = map[string]provider.Endpoint{chain[0].Provider: {BaseURL: s.BaseURL}}
+	}
+	roles := map[llm.CallRole]string{}
+	for r, spec := range s.Roles {
+		roles[llm.CallRole(r)] = spec
+	}
+	router, err := llm.OpenRouter(llm.RouterConfig{Default: def, Roles: roles}, provider.Opener(opts))
+	if err != nil {
+		return nil, "", "", fmt.Errorf("models: %w", err)
+	}
+	engine := def
+	if len(s.Roles) > 0 {
+		var parts []string
+		for r, spec := range s.Roles {
+			parts = append(parts, r+"="+spec)
+		}
+		engine += " (" + strings.Join(sortedStrings(parts), ", ") + ")"
+	}
+	tokModel := research.DefaultTokenizerModel
+	if chain[0].Provider != llm.ProviderExtractive && chain[0].Model != "" {
+		if _, known := tokens.Lookup(chain[0].Model); known {
+			tokModel = chain[0].Model
+		}
+	}
+	return router, engine, tokModel, nil
+}
+
+// indexPath is the corpus index folder: db, or deepctx/index in the user
+// cache directory.
+func indexPath(db string) string {
+	if db != "" {
+		return db
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "deepctx", "index")
+}
+
+// openIndex opens the index and brings roots up to date in it, reporting
+// progress on w.
+func openIndex(ctx context.Context, w io.Writer, db string, roots []string) (*search.Index, error) {
+	idx, err := openIndexAt(indexPath(db), w)
+	if err != nil {
+		return nil, err
+	}
+	if len(roots) == 0 {
+		return idx, nil
+	}
+	for _, r := range roots {
+		if _, err := os.Stat(r); err != nil {
+			idx.Close()
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, usagef("--corpus %s: no such file or folder", r)
+			}
+			return nil, fmt.Errorf("--corpus: %w", err)
+		}
+	}
+	if _, err := indexRoots(ctx, w, idx, roots); err != nil {
+		idx.Close()
+		return nil, err
+	}
+	return idx, nil
+}
