@@ -21,10 +21,13 @@ import (
 
 // env is what one research run needs open: the agent and the stores behind it.
 type env struct {
-	agent     *research.Agent
-	engine    string
-	index     *search.Index
-	artifacts *offload.Store
+	settings       settings
+	model          llm.Model
+	engine         string // the model configuration, for run.json
+	tokenizerModel string
+	index          *search.Index
+	artifacts      *offload.Store
+	agent          *research.Agent // set by attach
 }
 
 func (e *env) Close() {
@@ -36,42 +39,45 @@ func (e *env) Close() {
 	}
 }
 
-// openEnv opens the models, the corpus index (indexing s.Corpus first),
-// the run folder's stores, and builds the agent.
-func openEnv(ctx context.Context, cmd *cobra.Command, folder runFolder, s settings) (*env, error) {
+// openEnv opens the models and the corpus index, indexing s.Corpus first.
+// Call attach to open a run folder's stores and build the agent.
+func openEnv(ctx context.Context, cmd *cobra.Command, s settings) (*env, error) {
 	stderr := cmd.ErrOrStderr()
 	model, engine, tokenizerModel, err := openModels(s)
 	if err != nil {
 		return nil, err
 	}
 	if engine == llm.ProviderExtractive {
-		fmt.Fprintln(stderr, "No model configured: running the offline extractive engine (no LLM; quotes and cites passages). Set --model to use one.")
+		fmt.Fprintln(stderr, "No model configured: running the offline extractive engine (no LLM; it quotes and cites passages). Set --model to use one.")
 	}
-	e := &env{engine: engine}
-	ok := false
-	defer func() {
-		if !ok {
-			e.Close()
-		}
-	}()
+	e := &env{engine: engine, model: model, tokenizerModel: tokenizerModel, settings: s}
 	e.index, err = openIndex(ctx, stderr, s.DB, s.Corpus)
 	if err != nil {
 		return nil, err
 	}
 	if e.index.Len() == 0 {
+		e.Close()
 		return nil, usagef("the corpus index %s is empty: pass --corpus DIR (or run 'deepctx index DIR')", indexPath(s.DB))
 	}
+	return e, nil
+}
+
+// attach opens the run folder's artifact and checkpoint stores and builds
+// the agent over them.
+func (e *env) attach(folder runFolder) error {
+	var err error
 	if e.artifacts, err = artifactStore(folder); err != nil {
-		return nil, fmt.Errorf("run folder: %w", err)
+		return fmt.Errorf("run folder: %w", err)
 	}
 	cps, err := checkpointStore(folder)
 	if err != nil {
-		return nil, fmt.Errorf("run folder: %w", err)
+		return fmt.Errorf("run folder: %w", err)
 	}
+	s := e.settings
 	e.agent, err = research.New(research.Config{
-		Model:                    model,
+		Model:                    e.model,
 		Corpus:                   research.IndexCorpus(e.index),
-		Tokenizer:                tokens.ForModel(tokenizerModel),
+		Tokenizer:                tokens.ForModel(e.tokenizerModel),
 		ContextWindow:            s.ContextWindow,
 		MaxConcurrentResearchers: s.MaxResearchers,
 		MaxToolCalls:             s.MaxToolCalls,
@@ -80,11 +86,7 @@ func openEnv(ctx context.Context, cmd *cobra.Command, folder runFolder, s settin
 		Artifacts:                e.artifacts,
 		Checkpoints:              cps,
 	})
-	if err != nil {
-		return nil, err
-	}
-	ok = true
-	return e, nil
+	return err
 }
 
 // openModels opens the router over the configured models. Without any,

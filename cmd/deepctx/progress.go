@@ -676,18 +676,16 @@ func compactTokens(n int) string {
 	v := float64(n)
 	for _, unit := range []string{"k", "M", "G"} {
 		v /= 1000
-		var s string
-		if v < 99.95 {
-			s = fmt.Sprintf("%.1f", v)
-		} else {
-			s = fmt.Sprintf("%.0f", v)
+		switch {
+		case v >= 999.5 && unit != "G":
+			continue // 999.5k and up is 1M
+		case v < 99.95:
+			return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0") + unit
+		default:
+			return fmt.Sprintf("%.0f", v) + unit
 		}
-		if s == "1000" && unit != "G" {
-			continue // 999.95k and up is 1.0M
-		}
-		return strings.TrimSuffix(s, ".0") + unit
 	}
-	return fmt.Sprintf("%.0fG", v) // unreachable
+	panic("unreachable")
 }
 
 // formatDuration is a span for log lines: 0.4s, 12.3s, 2m05s, 1h02m.

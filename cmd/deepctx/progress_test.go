@@ -262,9 +262,9 @@ func emitResearcher(t testing.TB, p *progress, seq, calls int) {
 	_ = p.Emit(nodeStart(task))
 	for i := 1; i <= calls; i++ {
 		_ = p.Emit(modelCall(task, "researcher", 100, 0, 10))
-		_ = p.Emit(researcherEv(t, task, resProgress{Seq: seq, Topic: fmt.Sprintf("topic %d", seq), Step: "model_call", Turn: i, ToolCalls: i - 1, MaxToolCalls: calls}))
+		_ = p.Emit(researcherEv(t, task, resProgress{Seq: seq, Topic: fmt.Sprintf("topic %d", seq), Step: "model_call", Turn: i, ToolCalls: i - 1, MaxToolCalls: calls, Spent: spent{Input: 100 * i, Output: 10 * i}}))
 		_ = p.Emit(toolCall(task, "search", ""))
-		_ = p.Emit(researcherEv(t, task, resProgress{Seq: seq, Topic: fmt.Sprintf("topic %d", seq), Step: "tool_call", Tool: "search", Turn: i, ToolCalls: i, MaxToolCalls: calls}))
+		_ = p.Emit(researcherEv(t, task, resProgress{Seq: seq, Topic: fmt.Sprintf("topic %d", seq), Step: "tool_call", Tool: "search", Turn: i, ToolCalls: i, MaxToolCalls: calls, Spent: spent{Input: 100 * i, Output: 10 * i}}))
 	}
 	_ = p.Emit(nodeEnd(task, time.Second, ""))
 }
@@ -299,16 +299,16 @@ func TestProgressConcurrentEmit(t *testing.T) {
 				lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 				assert.Len(t, lines, workers*(calls+3), "started, tool calls and done per researcher, and a note")
 				for _, l := range lines {
-					assert.Regexp(t, `^\[\s*\d+\.\ds\] (note \d|researcher \d (started: topic \d|done in 1\.0s: \d+ tool calls, [\d.]+k tokens)|researcher \d: search \(\d+/40 tool calls\))$`, l)
+					assert.Regexp(t, `^\[\s*\d+\.\ds\] (note \d|researcher \d (started: topic \d|done in 1\.0s: 40 tool calls, 4\.4k tokens)|researcher \d: search \(\d+/40 tool calls\))$`, l)
 				}
 				return
 			}
 			// The last frame shows every researcher done.
 			final := out[strings.LastIndex(out, "deepctx research"):]
 			for w := 1; w <= workers; w++ {
-				assert.Regexp(t, fmt.Sprintf(`#%d\s+done\s+40/40 calls`, w), final)
+				assert.Regexp(t, fmt.Sprintf(`#%d\s+done\s+40/40 calls  ctx -\s+spent 4\.4k\s+topic %d`, w, w), final)
 			}
-			assert.Contains(t, final, "researchers: 0 running, 8 done")
+			assert.Contains(t, final, "tokens 32k in / 3.2k out")
 		})
 	}
 }
@@ -333,14 +333,14 @@ func TestProgressLive(t *testing.T) {
 	assert.Contains(t, out, "\x1b[2K[   0.0s] run r1: /tmp/runs/r1\n", "the note")
 	assert.Regexp(t, `\x1b\[\d+A`, out, "redraws move the cursor up")
 	assert.Contains(t, out, "\x1b[2K", "lines are cleared before they are redrawn")
-	assert.Contains(t, out, "\x1b[2K[   8.9s] researcher 2 failed after 3.0s: context canceled\n", "failures are noted above the view")
+	assert.Contains(t, out, "\x1b[2K[   8.0s] researcher 2 failed after 3.0s: context canceled\n", "failures are noted above the view")
 	assert.Contains(t, out, "error: writer: model refused\n")
 	assert.NotContains(t, out, "brief: started", "stage changes show in the view, not the log")
 
 	// Redrawn researcher lines while they worked.
 	plain := ansi.ReplaceAllString(out, "")
-	assert.Regexp(t, `#1 searching\s+1/12 calls  ctx 5\.3k/96k\s+spent 1\.1k\s+Prompt caching`, plain)
-	assert.Regexp(t, `#2 read\s+1/12 calls  ctx 2k/96k\s+spent 2\.1k\s+The history of context window`, plain)
+	assert.Regexp(t, `#1\s+searching\s+1/12 calls  ctx 5\.3k/96k\s+spent 1\.1k\s+Prompt caching`, plain)
+	assert.Regexp(t, `#2\s+reading\s+1/12 calls  ctx 2k/96k\s+spent 2\.1k\s+The history of context window`, plain)
 	assert.Regexp(t, `deepctx research  researching \(2 running\)  0:\d\d  tokens`, plain)
 
 	// The final frame.
@@ -348,8 +348,8 @@ func TestProgressLive(t *testing.T) {
 	wantFinal := []string{
 		`deepctx research  failed  0:[23]\d  tokens 7.2k in \(1k cached\) / 750 out  checkpoint 1`,
 		`supervisor  turn 1  ctx 5\.3k/96k tokens  researchers: 0 running, 1 done, 1 failed`,
-		`#1 done\s+1/12 calls  ctx 5\.3k/96k\s+spent 1\.5k\s+Prompt caching`,
-		`#2 failed\s+1/12 calls  ctx 2k/96k\s+spent 2\.1k\s+The history`,
+		`#1\s+done\s+1/12 calls  ctx 5\.3k/96k\s+spent 1\.5k\s+Prompt caching`,
+		`#2\s+failed\s+1/12 calls  ctx 2k/96k\s+spent 2\.1k\s+The history`,
 		`critique    round 1  score 0\.82  3 issues`,
 	}
 	lines := strings.Split(strings.TrimSuffix(final, "\n"), "\n")
@@ -377,7 +377,7 @@ func TestProgressLiveThrottles(t *testing.T) {
 	clock.Advance(redrawEvery)
 	require.NoError(t, p.Emit(graph.Event{Kind: graph.EventCheckpoint, Seq: 3}))
 	assert.Equal(t, 2, strings.Count(buf.String(), "deepctx research"))
-	assert.Contains(t, buf.String(), "#1 done")
+	assert.Contains(t, buf.String(), "#1  done")
 
 	require.NoError(t, p.Emit(graph.Event{Kind: graph.EventCheckpoint, Seq: 4}))
 	p.Close()
@@ -410,9 +410,9 @@ func TestProgressLiveFitsTheTerminal(t *testing.T) {
 
 	block := p.blockLocked(8)
 	assert.Len(t, block, 7, "the view fits the terminal's height")
-	assert.Equal(t, "   … 6 more researchers not shown", block[len(block)-1])
-	for i := 7; i <= 12; i++ {
-		assert.Contains(t, strings.Join(block, "\n"), fmt.Sprintf("#%-2d searching", i), "running researchers are shown first")
+	assert.Equal(t, "   … 7 more researchers not shown", block[len(block)-1])
+	for i := 8; i <= 12; i++ {
+		assert.Contains(t, block[i-7], fmt.Sprintf("#%-2d searching", i), "the latest running researchers are shown, in order")
 	}
 
 	out := ansi.ReplaceAllString(buf.String(), "")
@@ -452,7 +452,7 @@ func TestCompactTokens(t *testing.T) {
 		{99_950, "100k"},
 		{123_456, "123k"},
 		{999_499, "999k"},
-		{999_950, "1M"},
+		{999_500, "1M"},
 		{1_200_000, "1.2M"},
 		{45_000_000, "45M"},
 		{3_400_000_000, "3.4G"},

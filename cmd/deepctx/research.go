@@ -156,12 +156,20 @@ func startResearch(cmd *cobra.Command, s settings, question string, jsonOut bool
 	if out == "" {
 		out = filepath.Join("runs", newRunID(time.Now()))
 	}
+	if _, err := os.Stat(filepath.Join(out, "run.json")); err == nil {
+		return usagef("--out %s already holds a run; resume it with 'deepctx resume %s' or choose another folder", out, out)
+	}
+	e, err := openEnv(cmd.Context(), cmd, s)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
 	folder, err := createRunFolder(out)
 	if err != nil {
 		return err
 	}
 	meta := runMeta{ID: folder.ID(), Question: question, Status: statusRunning, Created: time.Now().UTC().Truncate(time.Second), Settings: s}
-	return runAgent(cmd, folder, meta, jsonOut, func(ctx context.Context, a *research.Agent, opts []graph.RunOption) (research.Result, error) {
+	return runAgent(cmd, e, folder, meta, jsonOut, func(ctx context.Context, a *research.Agent, opts []graph.RunOption) (research.Result, error) {
 		return a.Run(ctx, question, opts...)
 	})
 }
@@ -173,16 +181,14 @@ type runFunc func(ctx context.Context, a *research.Agent, opts []graph.RunOption
 // progress output, and records the outcome: the report files on success,
 // the status in run.json always. Ctrl-C and SIGTERM cancel the run; its
 // checkpoints make it resumable.
-func runAgent(cmd *cobra.Command, folder runFolder, meta runMeta, jsonOut bool, start runFunc) (err error) {
+func runAgent(cmd *cobra.Command, env *env, folder runFolder, meta runMeta, jsonOut bool, start runFunc) (err error) {
 	stderr := cmd.ErrOrStderr()
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	env, err := openEnv(ctx, cmd, folder, meta.Settings)
-	if err != nil {
+	if err := env.attach(folder); err != nil {
 		return err
 	}
-	defer env.Close()
 	meta.Engine = env.engine
 	if err := folder.writeMeta(meta); err != nil {
 		return fmt.Errorf("run folder: %w", err)

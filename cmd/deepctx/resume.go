@@ -37,8 +37,13 @@ again. A run paused for a clarifying question needs --answer.`,
 			case meta.Status == statusPaused && answer == "":
 				return usagef("run %s waits for an answer to: %s\n(pass --answer \"...\")", meta.ID, meta.Pending)
 			}
+			e, err := openEnv(cmd.Context(), cmd, meta.Settings)
+			if err != nil {
+				return err
+			}
+			defer e.Close()
 			meta.Status, meta.Error = statusRunning, ""
-			return runAgent(cmd, folder, meta, jsonOut, func(ctx context.Context, a *research.Agent, opts []graph.RunOption) (research.Result, error) {
+			return runAgent(cmd, e, folder, meta, jsonOut, func(ctx context.Context, a *research.Agent, opts []graph.RunOption) (research.Result, error) {
 				return a.Resume(ctx, meta.ID, answer, opts...)
 			})
 		},

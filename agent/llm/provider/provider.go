@@ -20,6 +20,7 @@ import (
 	"os"
 
 	"github.com/deepctx/deepctx/agent/llm"
+	"github.com/deepctx/deepctx/agent/llm/extractive"
 	"github.com/deepctx/deepctx/agent/llm/langchain"
 	"github.com/deepctx/deepctx/agent/llm/openai"
 )
@@ -78,9 +79,8 @@ const (
 //     cannot send tools (langchaingo v0.1.14 rejects them).
 //   - anthropic: ANTHROPIC_API_KEY (ANTHROPIC_BASE_URL optional).
 //   - google: GOOGLE_API_KEY or GEMINI_API_KEY.
-//
-// "extractive", the offline engine, is not opened here yet and reports
-// ErrUnavailable.
+//   - extractive: the offline engine (agent/llm/extractive) with its default
+//     options; it needs no key and no network, and ignores Options.
 func Open(ctx context.Context, spec llm.Spec, opts Options) (llm.Model, error) {
 	ep := opts.Endpoints[spec.Provider]
 	switch spec.Provider {
@@ -117,7 +117,7 @@ func Open(ctx context.Context, spec llm.Spec, opts Options) (llm.Model, error) {
 	case llm.ProviderGoogle:
 		return nonNil(langchain.OpenGoogle(ctx, spec.Model, langchainConfig(ep, opts)))
 	case llm.ProviderExtractive:
-		return nil, fmt.Errorf("%w: the offline extractive engine is not part of this build yet", ErrUnavailable)
+		return extractive.New(extractive.Options{}), nil
 	}
 	return nil, fmt.Errorf("%w: unknown provider %q", ErrUnavailable, spec.Provider)
 }

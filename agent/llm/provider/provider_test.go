@@ -91,8 +91,15 @@ func TestOpenErrors(t *testing.T) {
 	_, err = provider.Open(context.Background(), llm.Spec{Provider: "anthropic", Model: "claude-sonnet-4-5"}, provider.Options{})
 	require.ErrorContains(t, err, "ANTHROPIC_API_KEY")
 
-	_, err = provider.Open(context.Background(), llm.Spec{Provider: "extractive"}, provider.Options{})
-	require.ErrorIs(t, err, provider.ErrUnavailable)
+	m, err := provider.Open(context.Background(), llm.Spec{Provider: "extractive"}, provider.Options{})
+	require.NoError(t, err, "the offline engine needs no key")
+	resp, err := m.Generate(context.Background(), llm.Request{
+		Role:     llm.CallPlanner,
+		Schema:   &llm.ResponseSchema{Name: "clarify_decision"},
+		Messages: []llm.Message{llm.User("# Question\nHow does BM25 rank passages?")},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "extractive", resp.Model)
 
 	_, err = provider.Open(context.Background(), llm.Spec{Provider: "acme", Model: "x"}, provider.Options{})
 	require.ErrorIs(t, err, provider.ErrUnavailable)
