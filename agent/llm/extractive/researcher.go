@@ -200,13 +200,17 @@ func (m *Model) findings(ctx context.Context, topic string, pool []passage) (str
 	var cands []claim
 	index := map[string]bool{}
 	for _, p := range pool {
-		for _, s := range sentences(p.text) {
-			norm := strings.ToLower(s)
-			if index[norm] || !goodSentence(s) {
-				continue
+		// The corpus tools print one paragraph per line: a heading and the
+		// paragraph under it are separate lines, never one sentence.
+		for _, line := range strings.Split(p.text, "\n") {
+			for _, s := range sentences(line) {
+				norm := strings.ToLower(s)
+				if index[norm] || !goodSentence(s) {
+					continue
+				}
+				index[norm] = true
+				cands = append(cands, claim{text: s, keys: []string{p.key}})
 			}
-			index[norm] = true
-			cands = append(cands, claim{text: s, keys: []string{p.key}})
 		}
 	}
 	if err := checkCtx(ctx); err != nil {

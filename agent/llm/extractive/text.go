@@ -347,7 +347,9 @@ func splitUnit(u string) []string {
 			ws := strings.Fields(u[start:i])
 			if len(ws) > 0 {
 				last := strings.ToLower(strings.TrimLeft(ws[len(ws)-1], `("'`))
-				if abbreviations[last] || (utf8.RuneCountInString(last) == 1 && unicode.IsLetter([]rune(last)[0])) {
+				// An initial ends the word: "J." of "Hans-J. Boehm" too.
+				initial := last[strings.LastIndexAny(last, "-.")+1:]
+				if abbreviations[last] || (utf8.RuneCountInString(initial) == 1 && unicode.IsLetter([]rune(initial)[0])) {
 					continue
 				}
 			}

@@ -17,6 +17,7 @@ func TestSentences(t *testing.T) {
 		{"A wrapped\nline joins. New para.\n\n- item one\n- item two", []string{"A wrapped line joins.", "New para.", "item one", "item two"}},
 		{"Text.\n```go\nx := 1\n```\nAfter.", []string{"Text.", "After."}},
 		{"He said \"stop.\" Then left.", []string{"He said \"stop.\"", "Then left."}},
+		{"It follows Hans-J. Boehm and Sarita V. Adve. It is formal.", []string{"It follows Hans-J. Boehm and Sarita V. Adve.", "It is formal."}},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, sentences(tt.in), tt.in)
