@@ -3,6 +3,8 @@ package search
 import (
 	"strings"
 	"unicode"
+
+	"github.com/deepctx/deepctx/context/offload"
 )
 
 // tokens returns the index terms of text: lowercase words (maximal runs
@@ -16,36 +18,15 @@ func tokens(text string) []string {
 	out := words[:0:0]
 	for _, w := range words {
 		if !stopWords[w] {
-			out = append(out, stem(w))
+			out = append(out, offload.Stem(w))
 		}
 	}
 	if len(out) == 0 {
 		for _, w := range words {
-			out = append(out, stem(w))
+			out = append(out, offload.Stem(w))
 		}
 	}
 	return out
-}
-
-// stem strips the commonest English inflections from a lowercase word,
-// so "collectors", "collected" and "collecting" meet "collector",
-// "collect" and "collect". It is deliberately timid: short words and
-// words it does not recognise are left alone.
-func stem(w string) string {
-	n := len(w)
-	switch {
-	case n >= 5 && strings.HasSuffix(w, "ies"):
-		return w[:n-3] + "y"
-	case n >= 5 && strings.HasSuffix(w, "sses"):
-		return w[:n-2]
-	case n >= 4 && w[n-1] == 's' && !strings.HasSuffix(w, "ss") && !strings.HasSuffix(w, "us") && !strings.HasSuffix(w, "is"):
-		return w[:n-1]
-	case n >= 6 && strings.HasSuffix(w, "ing"):
-		return w[:n-3]
-	case n >= 5 && strings.HasSuffix(w, "ed"):
-		return w[:n-2]
-	}
-	return w
 }
 
 // stopWords are frequent English words that carry little meaning for

@@ -73,7 +73,7 @@ func embed(text string, dims int) ([]float32, bool) {
 	prev, prevStop := "", false
 	for _, w := range words {
 		stop := stopWords[w]
-		st := stem(w)
+		st := Stem(w)
 		if !stop || keepStop {
 			feats = append(feats, feature{hashFeature('w', st, ""), weightWord})
 			feats = appendTrigrams(feats, w)
@@ -119,11 +119,13 @@ type feature struct {
 	w float64
 }
 
-// stem strips the commonest English inflections from a lowercase word,
+// Stem strips the commonest English inflections from a lowercase word,
 // so that "provinces", "deficits", "widened" and "recycling" meet
 // "province", "deficit", "widen" and "recycl…" of other forms. It is
-// deliberately timid: short words are left alone.
-func stem(w string) string {
+// deliberately timid: short words are left alone. HashEmbedding and
+// Search's re-ranking use it; so does agent/search's BM25, so lexical and
+// vector matching agree on what a word is.
+func Stem(w string) string {
 	n := len(w)
 	switch {
 	case n >= 5 && strings.HasSuffix(w, "ies"):

@@ -146,7 +146,7 @@ func lexicalScores(texts []string, words []string) []float64 {
 	}
 	stems := make([]string, 0, len(words))
 	for _, w := range words {
-		if st := stem(w); !slices.Contains(stems, st) {
+		if st := Stem(w); !slices.Contains(stems, st) {
 			stems = append(stems, st)
 		}
 	}
@@ -155,7 +155,7 @@ func lexicalScores(texts []string, words []string) []float64 {
 	for i, text := range texts {
 		has[i] = make([]bool, len(stems))
 		for _, w := range splitWords(text) {
-			if j := slices.Index(stems, stem(w)); j >= 0 && !has[i][j] {
+			if j := slices.Index(stems, Stem(w)); j >= 0 && !has[i][j] {
 				has[i][j] = true
 				df[j]++
 			}
