@@ -41,7 +41,7 @@ func (s *chatServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Content    string `json:"content"`
 			ToolCallID string `json:"tool_call_id"`
 			ToolCalls  []struct {
-				ID       string `json:"id"`
+				ID       string                           `json:"id"`
 				Function struct{ Name, Arguments string } `json:"function"`
 			} `json:"tool_calls"`
 		} `json:"messages"`
