@@ -157,3 +157,27 @@ func TestConfigFile(t *testing.T) {
 	_, _, err = loadSettings(cfg)
 	assert.ErrorContains(t, err, "max-tool-cals", "a typo is an error, not a silent default")
 }
+
+func TestClarifyingQuestionPausesTheRun(t *testing.T) {
+	corpus := goDocCorpus(t)
+	work := t.TempDir()
+	out := filepath.Join(work, "runs", "vague")
+	db := filepath.Join(work, "index")
+	code, _, stderr := runCLI(t, "", "research", "--corpus", corpus, "--db", db, "--out", out, "memory?")
+	require.Equal(t, exitPaused, code, stderr)
+	assert.Contains(t, stderr, "The agent asks: ")
+	assert.Contains(t, stderr, "deepctx resume")
+	_, meta, err := openRunFolder(out)
+	require.NoError(t, err)
+	assert.Equal(t, statusPaused, meta.Status)
+	assert.NotEmpty(t, meta.Pending)
+
+	code, _, stderr = runCLI(t, "", "resume", out)
+	assert.Equal(t, exitUsage, code, "a paused run needs --answer")
+	assert.Contains(t, stderr, "--answer")
+
+	code, stdout, stderr := runCLI(t, "", "resume", "--answer", "the Go memory model and channels", out)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "report.md")
+	assert.FileExists(t, filepath.Join(out, "report.md"))
+}

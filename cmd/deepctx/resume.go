@@ -35,7 +35,7 @@ again. A run paused for a clarifying question needs --answer.`,
 			case meta.displayStatus() == statusRunning && meta.PID != os.Getpid():
 				return fmt.Errorf("run %s is still running (process %d); stop it first", meta.ID, meta.PID)
 			case meta.Status == statusPaused && answer == "":
-				return usagef("run %s waits for an answer to: %s\n(pass --answer \"...\")", meta.ID, meta.Pending)
+				return usagef("run %s waits for an answer; pass --answer \"...\" to: %s", meta.ID, meta.Pending)
 			}
 			e, err := openEnv(cmd.Context(), cmd, meta.Settings)
 			if err != nil {
