@@ -19,6 +19,7 @@ const GraphName = "deep-research"
 // Node names of the research graph, as they appear in events.
 const (
 	NodeClarify    = "clarify"
+	NodeAsk        = "ask"
 	NodeBrief      = "brief"
 	NodeSupervisor = "supervisor"
 	NodeResearcher = "researcher"
@@ -29,7 +30,7 @@ const (
 )
 
 // Agent is the deep-research agent: a compiled graph that runs
-// clarify -> brief -> supervisor <-> researchers -> write -> critique <->
+// clarify -> ask -> brief -> supervisor <-> researchers -> write -> critique <->
 // revise -> finish. It is safe for concurrent runs.
 type Agent struct {
 	cfg      Config
@@ -55,6 +56,7 @@ func New(cfg Config) (*Agent, error) {
 	a := &Agent{cfg: c, model: streaming{c.Model}}
 	g := graph.New(GraphName, stateFields()...)
 	g.AddNodeFunc(NodeClarify, a.clarify)
+	g.AddNodeFunc(NodeAsk, a.ask)
 	g.AddNodeFunc(NodeBrief, a.brief)
 	g.AddNodeFunc(NodeSupervisor, a.supervise, graph.WithSends(NodeResearcher))
 	g.AddNode(NodeResearcher, graph.InputNode(a.research))
@@ -63,7 +65,8 @@ func New(cfg Config) (*Agent, error) {
 	g.AddNodeFunc(NodeRevise, a.revise)
 	g.AddNodeFunc(NodeFinish, a.finish)
 	g.AddEdge(graph.START, NodeClarify).
-		AddEdge(NodeClarify, NodeBrief).
+		AddEdge(NodeClarify, NodeAsk).
+		AddEdge(NodeAsk, NodeBrief).
 		AddEdge(NodeBrief, NodeSupervisor).
 		AddConditionalEdges(NodeSupervisor, a.afterSupervisor, NodeSupervisor, NodeWrite, graph.END).
 		AddEdge(NodeResearcher, NodeSupervisor).
@@ -71,7 +74,7 @@ func New(cfg Config) (*Agent, error) {
 		AddConditionalEdges(NodeCritique, a.afterCritique, NodeRevise, NodeFinish).
 		AddEdge(NodeRevise, NodeCritique).
 		AddEdge(NodeFinish, graph.END)
-	r, err := g.Compile(graph.WithCheckpointer(c.Checkpoints), graph.WithConcurrency(c.MaxConcurrentResearchers))
+	r, err := g.Compile(graph.WithCheckpointer(c.Checkpoints), graph.WithConcurrency(c.MaxConcurrentResearchers), graph.WithMaxSteps(c.maxSteps()))
 	if err != nil {
 		return nil, fmt.Errorf("research: %w", err)
 	}

@@ -9,9 +9,13 @@ import (
 	"unicode/utf8"
 )
 
-// keyPattern matches a source key as researchers and the writer cite it:
-// "[docid#chunk]".
-var keyPattern = regexp.MustCompile(`\[([A-Za-z0-9_.-]+)#(\d+)\]`)
+// keyPattern matches a citation as researchers and the writer write it:
+// one source key "[docid#chunk]", or several in one bracket separated by
+// commas or semicolons ("[a#1; b#2]"). keyOne matches one key inside.
+var (
+	keyPattern = regexp.MustCompile(`\[[A-Za-z0-9_.-]+#\d+(?:\s*[,;]\s*[A-Za-z0-9_.-]+#\d+)*\]`)
+	keyOne     = regexp.MustCompile(`([A-Za-z0-9_.-]+)#(\d+)`)
+)
 
 // numberPattern matches a numbered citation "[n]" of a finished report.
 var numberPattern = regexp.MustCompile(`\[(\d+)\]`)
@@ -29,37 +33,40 @@ func cite(ctx context.Context, corpus Corpus, keyed string) (Draft, error) {
 	keyed = strings.TrimSpace(stripSources(keyed))
 	d := Draft{Keyed: keyed}
 	numbers := map[string]int{}
-	var failed error
-	body := keyPattern.ReplaceAllStringFunc(keyed, func(m string) string {
-		if failed != nil {
-			return m
-		}
-		sub := keyPattern.FindStringSubmatch(m)
-		key := sub[1] + "#" + sub[2]
+	resolve := func(m, id, chunkText string) string {
+		key := id + "#" + chunkText
 		if n, ok := numbers[key]; ok {
 			return fmt.Sprintf("[%d]", n)
 		}
-		chunk, err := strconv.Atoi(sub[2])
-		if err != nil {
-			d.Problems = append(d.Problems, fmt.Sprintf("unresolved citation %s removed: bad chunk number", m))
-			return ""
-		}
-		src, err := corpus.Source(ctx, sub[1], chunk)
-		if err != nil {
-			if ctx.Err() != nil {
-				failed = ctx.Err()
-				return m
+		chunk, err := strconv.Atoi(chunkText)
+		if err == nil {
+			var src Source
+			if src, err = corpus.Source(ctx, id, chunk); err == nil {
+				src.N = len(d.Sources) + 1
+				d.Sources = append(d.Sources, src)
+				numbers[key] = src.N
+				return fmt.Sprintf("[%d]", src.N)
 			}
-			d.Problems = append(d.Problems, fmt.Sprintf("unresolved citation %s removed: %v", m, err))
-			return ""
 		}
-		src.N = len(d.Sources) + 1
-		d.Sources = append(d.Sources, src)
-		numbers[key] = src.N
-		return fmt.Sprintf("[%d]", src.N)
+		if ctx.Err() == nil {
+			d.Problems = append(d.Problems, fmt.Sprintf("unresolved citation [%s] removed: %v", key, err))
+		}
+		return ""
+	}
+	// A bare [n] the writer typed (an index, a year, its own footnote) is
+	// not one of ours: escape it so it can never pass for a citation.
+	body := outsideCode(keyed, func(text string) string {
+		return numberPattern.ReplaceAllString(text, `\[$1\]`)
 	})
-	if failed != nil {
-		return Draft{}, fmt.Errorf("research: resolve citations: %w", failed)
+	body = keyPattern.ReplaceAllStringFunc(body, func(m string) string {
+		var out strings.Builder
+		for _, k := range keyOne.FindAllStringSubmatch(m, -1) {
+			out.WriteString(resolve(m, k[1], k[2]))
+		}
+		return out.String()
+	})
+	if err := ctx.Err(); err != nil {
+		return Draft{}, err
 	}
 	body = tidyCitations(body)
 	for _, p := range uncitedParagraphs(body) {
@@ -81,15 +88,45 @@ func stripSources(text string) string {
 	return text
 }
 
-// tidyCitations removes the spaces left before punctuation where an
-// unresolved key was cut out.
+// tidyCitations removes the space left before punctuation where an
+// unresolved key was cut out: "claim [x#9]." became "claim ." and becomes
+// "claim.".
 func tidyCitations(s string) string {
-	for _, p := range []string{" .", " ,", " ;"} {
+	for _, p := range []string{".", ",", ";"} {
 		for strings.Contains(s, " "+p) {
 			s = strings.ReplaceAll(s, " "+p, p)
 		}
 	}
 	return s
+}
+
+// outsideCode applies f to the parts of text outside inline code spans
+// and fenced code blocks, which are left as they are.
+func outsideCode(text string, f func(string) string) string {
+	var b strings.Builder
+	fenced := false
+	for _, line := range strings.SplitAfter(text, "\n") {
+		if t := strings.TrimSpace(line); strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~") {
+			fenced = !fenced
+			b.WriteString(line)
+			continue
+		}
+		if fenced {
+			b.WriteString(line)
+			continue
+		}
+		parts := strings.Split(line, "`")
+		for j, p := range parts {
+			if j > 0 {
+				b.WriteString("`")
+			}
+			if j%2 == 0 || j == len(parts)-1 && len(parts)%2 == 0 {
+				p = f(p) // outside a span (or after an unclosed backtick)
+			}
+			b.WriteString(p)
+		}
+	}
+	return b.String()
 }
 
 // uncitedParagraphs returns the body paragraphs (not headings, not the
@@ -139,8 +176,16 @@ func Verify(ctx context.Context, corpus Corpus, report string, sources []Source)
 		body = report[:i]
 	}
 	var problems []string
-	for _, m := range numberPattern.FindAllStringSubmatch(body, -1) {
-		n, _ := strconv.Atoi(m[1])
+	var cited []string
+	outsideCode(body, func(text string) string {
+		// An escaped "\[0\]" does not match: it is not a citation.
+		for _, m := range numberPattern.FindAllStringSubmatch(text, -1) {
+			cited = append(cited, m[1])
+		}
+		return text
+	})
+	for _, c := range cited {
+		n, _ := strconv.Atoi(c)
 		if n < 1 || n > len(sources) {
 			problems = append(problems, fmt.Sprintf("citation [%d] has no source (%d listed)", n, len(sources)))
 		}
@@ -150,6 +195,9 @@ func Verify(ctx context.Context, corpus Corpus, report string, sources []Source)
 			problems = append(problems, fmt.Sprintf("source %d is numbered %d", i+1, s.N))
 		}
 		got, err := corpus.Source(ctx, s.DocID, s.Chunk)
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("source [%d] %s#%d: %v", s.N, s.DocID, s.Chunk, err))
 			continue

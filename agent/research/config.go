@@ -118,6 +118,16 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
+// maxSteps bounds the graph's super-steps from the config: clarify, ask
+// and brief; two per supervisor iteration (its turn, then its
+// researchers) plus the final turn; write; a critique and a revision per
+// round plus the last critique; finish. The slack covers supervisor turns
+// that dispatch nothing.
+func (c Config) maxSteps() int {
+	rounds := max(c.MaxCritiqueRounds, 0)
+	return 3 + 2*c.MaxSupervisorIterations + 1 + 1 + 2*rounds + 1 + 1 + 16
+}
+
 // budget is the budget of every view: the window, with room kept for the
 // reply as window.BudgetFor keeps it.
 func (c Config) budget() window.Budget {

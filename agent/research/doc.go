@@ -3,7 +3,7 @@
 //
 // A run is a graph of checkpointed stages:
 //
-//	clarify (optional: pauses the run to ask the user)
+//	clarify -> ask (optional: the planner may pause the run to ask the user)
 //	  -> brief (the planner turns the question into a brief and sub-questions)
 //	  -> supervisor <-> researchers (conduct_research, think, research_complete;
 //	     up to MaxConcurrentResearchers isolated researchers in parallel,

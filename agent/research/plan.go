@@ -40,18 +40,29 @@ func (a *Agent) clarify(ctx context.Context, s State, t *graph.Task) (State, err
 		upd.Warnings = []string{"clarify: " + err.Error() + "; going on without clarification"}
 		return upd, nil
 	}
-	if !d.Need || strings.TrimSpace(d.Question) == "" {
-		return upd, nil
-	}
-	answer, err := graph.Ask[string](t, ClarifyingQuestion{Question: d.Question, Verification: d.Verification})
-	if err != nil {
-		return upd, err
-	}
-	upd.Clarification = strings.TrimSpace(answer)
-	if upd.Clarification == "" {
-		upd.Clarification = "(no answer)"
+	if d.Need && strings.TrimSpace(d.Question) != "" {
+		upd.Asked = &ClarifyingQuestion{Question: strings.TrimSpace(d.Question), Verification: d.Verification}
 	}
 	return upd, nil
+}
+
+// ask pauses the run with the question clarify chose, and records the
+// answer. It is a node of its own, without a model call, because a node
+// that interrupts runs again from its start on resume: the question the
+// user answers is the one they were asked.
+func (a *Agent) ask(ctx context.Context, s State, t *graph.Task) (State, error) {
+	if s.Asked == nil || s.Clarification != "" {
+		return State{}, nil
+	}
+	answer, err := graph.Ask[string](t, *s.Asked)
+	if err != nil {
+		return State{}, err
+	}
+	answer = strings.TrimSpace(answer)
+	if answer == "" {
+		answer = "(no answer)"
+	}
+	return State{Clarification: answer}, nil
 }
 
 // brief has the planner turn the question into a research brief and

@@ -2,7 +2,9 @@ package research
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/deepctx/deepctx/agent/graph"
@@ -96,23 +98,43 @@ func (a *Agent) revise(ctx context.Context, s State, t *graph.Task) (State, erro
 }
 
 // finish chooses the best-scored draft (the earliest among equals; the
-// last one without critique) and checks its citations once more.
+// last one without critique) whose citations verify once more against the
+// corpus. A draft that fails (a passage removed from the index since) is
+// passed over with a warning; the run fails only when none verifies.
 func (a *Agent) finish(ctx context.Context, s State, t *graph.Task) (State, error) {
 	if len(s.Drafts) == 0 {
 		return State{}, fmt.Errorf("research: no report was written")
 	}
-	pick := len(s.Drafts) - 1
+	order := make([]int, len(s.Drafts))
+	for i := range order {
+		order[i] = len(s.Drafts) - 1 - i // without critique: the latest first
+	}
 	if len(s.Critiques) > 0 {
-		pick = 0
-		for i, c := range s.Critiques {
-			if i < len(s.Drafts) && c.Score > s.Critiques[pick].Score {
-				pick = i
+		score := func(i int) float64 {
+			if i < len(s.Critiques) {
+				return s.Critiques[i].Score
 			}
+			return -1
 		}
+		for i := range order {
+			order[i] = i
+		}
+		sort.SliceStable(order, func(x, y int) bool { return score(order[x]) > score(order[y]) })
 	}
-	d := s.Drafts[pick]
-	if err := Verify(ctx, a.cfg.Corpus, d.Report, d.Sources); err != nil {
-		return State{}, err
+	var upd State
+	var errs []error
+	for _, i := range order {
+		d := s.Drafts[i]
+		err := Verify(ctx, a.cfg.Corpus, d.Report, d.Sources)
+		if err == nil {
+			upd.Final = i + 1
+			return upd, nil
+		}
+		if ctx.Err() != nil {
+			return upd, err
+		}
+		errs = append(errs, err)
+		upd.Warnings = append(upd.Warnings, fmt.Sprintf("finish: draft %d passed over: %v", i+1, err))
 	}
-	return State{Final: pick + 1}, nil
+	return State{}, fmt.Errorf("research: no draft's citations verify: %w", errors.Join(errs...))
 }

@@ -202,12 +202,17 @@ func TestClarifyPausesAndResumes(t *testing.T) {
 	assert.Equal(t, "channels only", res.State.Clarification)
 	brief := m.sent(llm.CallPlanner)
 	var sawAnswer bool
+	clarifyCalls := 0
 	for _, req := range brief {
+		if req.Schema != nil && req.Schema.Name == "clarify_decision" {
+			clarifyCalls++
+		}
 		if req.Schema != nil && req.Schema.Name == "research_brief" {
 			sawAnswer = strings.Contains(lastUser(req), "# Clarifications\nchannels only")
 		}
 	}
 	assert.True(t, sawAnswer, "the brief is written with the user's answer")
+	assert.Equal(t, 1, clarifyCalls, "resuming does not ask the model again whether to clarify")
 	assert.NotEmpty(t, res.Report)
 }
 

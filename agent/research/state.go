@@ -11,9 +11,10 @@ import (
 type State struct {
 	// Question is what the user asked.
 	Question string `json:"question"`
-	// Clarification is the user's answer to the clarifying question, if
-	// one was asked.
-	Clarification string `json:"clarification,omitempty"`
+	// Asked is the clarifying question put to the user, if any, and
+	// Clarification the user's answer.
+	Asked         *ClarifyingQuestion `json:"asked,omitempty"`
+	Clarification string              `json:"clarification,omitempty"`
 	// Brief is the research brief the planner wrote, and SubQuestions the
 	// questions the report must answer.
 	Brief        string   `json:"brief,omitempty"`

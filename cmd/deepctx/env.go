@@ -122,13 +122,36 @@ func openModels(s settings) (llm.Model, string, string, error) {
 		}
 		engine += " (" + strings.Join(sortedStrings(parts), ", ") + ")"
 	}
-	tokModel := research.DefaultTokenizerModel
-	if chain[0].Provider != llm.ProviderExtractive && chain[0].Model != "" {
-		if _, known := tokens.Lookup(chain[0].Model); known {
-			tokModel = chain[0].Model
+	return router, engine, budgetModel(def, s.Roles), nil
+}
+
+// budgetModel picks the model whose tokenizer and window budget every
+// view: of the known models configured for any role, the one with the
+// smallest window, so no role's model is sent more than it holds. With
+// none known (the extractive engine, unregistered local models) it is
+// research.DefaultTokenizerModel.
+func budgetModel(def string, roles map[string]string) string {
+	best, window := research.DefaultTokenizerModel, 0
+	specs := []string{def}
+	for _, spec := range roles {
+		specs = append(specs, spec)
+	}
+	for _, spec := range specs {
+		chain, err := llm.ParseChain(spec)
+		if err != nil {
+			continue
+		}
+		for _, sp := range chain {
+			info, known := tokens.Lookup(sp.Model)
+			if sp.Provider == llm.ProviderExtractive || !known {
+				continue
+			}
+			if window == 0 || info.ContextWindow < window || info.ContextWindow == window && sp.Model < best {
+				best, window = sp.Model, info.ContextWindow
+			}
 		}
 	}
-	return router, engine, tokModel, nil
+	return best
 }
 
 // indexPath is the corpus index folder: db, or deepctx/index in the user

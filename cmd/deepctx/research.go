@@ -84,7 +84,7 @@ the flags' names as keys; flags override the file.`,
 	fl.StringVar(&f.out, "out", "", "run folder (default: runs/<id>)")
 	fl.IntVar(&f.maxResearchers, "max-researchers", 0, fmt.Sprintf("researchers running in parallel (default %d)", research.DefaultMaxConcurrentResearchers))
 	fl.IntVar(&f.maxToolCalls, "max-tool-calls", 0, fmt.Sprintf("tool calls per researcher (default %d)", research.DefaultMaxToolCalls))
-	fl.IntVar(&f.critiqueRounds, "critique-rounds", 0, fmt.Sprintf("report revisions under the critic; -1 turns the critic off (default %d)", research.DefaultMaxCritiqueRounds))
+	fl.IntVar(&f.critiqueRounds, "critique-rounds", 0, fmt.Sprintf("report revisions under the critic; 0 keeps the default, -1 turns the critic off (default %d)", research.DefaultMaxCritiqueRounds))
 	fl.IntVar(&f.contextWindow, "context-window", 0, "token budget of every model call (default: the model's window)")
 	fl.BoolVar(&f.noClarify, "no-clarify", false, "never stop to ask a clarifying question")
 	fl.BoolVar(&f.jsonOut, "json", false, "print a machine-readable summary on stdout")
@@ -140,12 +140,20 @@ func (f researchFlags) settings(cmd *cobra.Command) (settings, error) {
 	if set("no-clarify") {
 		s.NoClarify = f.noClarify
 	}
+	// run.json keeps absolute paths, so resume works from any directory.
 	for i, c := range s.Corpus {
 		abs, err := filepath.Abs(c)
 		if err != nil {
 			return s, err
 		}
 		s.Corpus[i] = abs
+	}
+	if s.DB != "" {
+		abs, err := filepath.Abs(s.DB)
+		if err != nil {
+			return s, err
+		}
+		s.DB = abs
 	}
 	return s, s.validate()
 }
@@ -159,7 +167,10 @@ func startResearch(cmd *cobra.Command, s settings, question string, jsonOut bool
 	if _, err := os.Stat(filepath.Join(out, "run.json")); err == nil {
 		return usagef("--out %s already holds a run; resume it with 'deepctx resume %s' or choose another folder", out, out)
 	}
-	e, err := openEnv(cmd.Context(), cmd, s)
+	ctx, stop := interruptible(cmd.Context())
+	defer stop()
+	cmd.SetContext(ctx)
+	e, err := openEnv(ctx, cmd, s)
 	if err != nil {
 		return err
 	}
@@ -183,9 +194,7 @@ type runFunc func(ctx context.Context, a *research.Agent, opts []graph.RunOption
 // checkpoints make it resumable.
 func runAgent(cmd *cobra.Command, env *env, folder runFolder, meta runMeta, jsonOut bool, start runFunc) (err error) {
 	stderr := cmd.ErrOrStderr()
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
+	ctx := cmd.Context()
 	if err := env.attach(folder); err != nil {
 		return err
 	}
@@ -204,10 +213,25 @@ func runAgent(cmd *cobra.Command, env *env, folder runFolder, meta runMeta, json
 	opts := []graph.RunOption{graph.WithRunID(folder.ID()), graph.WithSinks(events, prog)}
 	res, runErr := start(ctx, env.agent, opts)
 	prog.Close()
-	if cerr := events.Close(); cerr != nil && runErr == nil {
-		runErr = fmt.Errorf("event log: %w", cerr)
+	if cerr := events.Close(); cerr != nil {
+		fmt.Fprintf(stderr, "deepctx: the event log may be incomplete: %v\n", cerr)
+	}
+	if runErr != nil && ctx.Err() != nil {
+		runErr = errors.Join(ctx.Err(), runErr) // classified as interrupted, whatever wrapped it
 	}
 	return finishRun(cmd, folder, meta, res, runErr, jsonOut)
+}
+
+// interruptible returns a context cancelled by the first Ctrl-C or
+// SIGTERM; after that the signals' default action is restored, so a second
+// Ctrl-C ends a process that does not stop in time.
+func interruptible(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	return ctx, stop
 }
 
 // finishRun records how the run ended and tells the user.

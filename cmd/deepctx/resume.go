@@ -37,14 +37,17 @@ again. A run paused for a clarifying question needs --answer.`,
 			case meta.Status == statusPaused && answer == "":
 				return usagef("run %s waits for an answer; pass --answer \"...\" to: %s", meta.ID, meta.Pending)
 			}
-			e, err := openEnv(cmd.Context(), cmd, meta.Settings)
+			ctx, stop := interruptible(cmd.Context())
+			defer stop()
+			cmd.SetContext(ctx)
+			e, err := openEnv(ctx, cmd, meta.Settings)
 			if err != nil {
 				return err
 			}
 			defer e.Close()
 			meta.Status, meta.Error = statusRunning, ""
 			return runAgent(cmd, e, folder, meta, jsonOut, func(ctx context.Context, a *research.Agent, opts []graph.RunOption) (research.Result, error) {
-				return a.Resume(ctx, meta.ID, answer, opts...)
+				return a.Resume(ctx, folder.ID(), answer, opts...)
 			})
 		},
 	}
