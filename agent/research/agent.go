@@ -91,14 +91,15 @@ func (a *Agent) Graph() *graph.Runnable[State] { return a.runnable }
 // Run researches question and returns the report. opts are passed to the
 // graph run: graph.WithRunID names the run (and its checkpoints),
 // graph.WithSinks receives its events. A run that pauses for a clarifying
-// question returns an error matching graph.ErrInterrupted; a run that
-// fails or is cancelled can be continued with Resume.
+// question returns an error matching graph.ErrInterrupted (Result.RunID
+// names it); a run that fails or is cancelled can be continued with
+// Resume under the ID given with graph.WithRunID.
 func (a *Agent) Run(ctx context.Context, question string, opts ...graph.RunOption) (Result, error) {
 	if question == "" {
 		return Result{}, fmt.Errorf("research: empty question")
 	}
 	final, err := a.runnable.Invoke(ctx, State{Question: question}, opts...)
-	return a.result(final, opts, err)
+	return a.result(final, err)
 }
 
 // Resume continues the run runID from its latest checkpoint, without
@@ -109,10 +110,10 @@ func (a *Agent) Resume(ctx context.Context, runID, answer string, opts ...graph.
 		opts = append(opts, graph.WithResumeValue(answer))
 	}
 	final, err := a.runnable.Resume(ctx, runID, opts...)
-	return a.result(final, opts, err)
+	return a.result(final, err)
 }
 
-func (a *Agent) result(s State, opts []graph.RunOption, err error) (Result, error) {
+func (a *Agent) result(s State, err error) (Result, error) {
 	res := Result{State: s}
 	if s.Final > 0 && s.Final <= len(s.Drafts) {
 		d := s.Drafts[s.Final-1]

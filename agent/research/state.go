@@ -122,7 +122,9 @@ func stateFields() []graph.Option[State] {
 
 // Result is a finished run.
 type Result struct {
-	// RunID identifies the run in the checkpoint store.
+	// RunID is set when the run paused for a clarifying question: the ID
+	// to pass to Agent.Resume. To resume a run that failed or was
+	// cancelled, name it yourself with graph.WithRunID.
 	RunID string
 	// Report is the final Markdown report with numbered citations and a
 	// Sources list; Sources are its citations, numbered from 1.
