@@ -6,6 +6,7 @@ import (
 
 	"github.com/deepctx/deepctx/agent/graph"
 	"github.com/deepctx/deepctx/agent/llm"
+	"github.com/deepctx/deepctx/agent/llm/extractive"
 )
 
 // ClarifyingQuestion is the payload of the interrupt a run pauses with when
@@ -25,7 +26,7 @@ func (a *Agent) clarify(ctx context.Context, s State, t *graph.Task) (State, err
 	resp, err := a.generate(ctx, t, llm.Request{
 		Role:     llm.CallPlanner,
 		Messages: []llm.Message{llm.System(clarifySystem), llm.User(questionSections(s))},
-		Schema:   &llm.ResponseSchema{Name: schemaClarify, Schema: clarifySchema},
+		Schema:   &llm.ResponseSchema{Name: extractive.SchemaClarify, Schema: clarifySchema},
 	})
 	upd := State{Usage: resp.Usage}
 	if err != nil {
@@ -71,7 +72,7 @@ func (a *Agent) brief(ctx context.Context, s State, t *graph.Task) (State, error
 	resp, err := a.generate(ctx, t, llm.Request{
 		Role:     llm.CallPlanner,
 		Messages: []llm.Message{llm.System(briefSystem), llm.User(questionSections(s))},
-		Schema:   &llm.ResponseSchema{Name: schemaBrief, Schema: briefSchema},
+		Schema:   &llm.ResponseSchema{Name: extractive.SchemaBrief, Schema: briefSchema},
 	})
 	upd := State{Usage: resp.Usage}
 	if err != nil {

@@ -6,33 +6,13 @@ import (
 	"strings"
 
 	"github.com/deepctx/deepctx/agent/llm"
+	"github.com/deepctx/deepctx/agent/llm/extractive"
 )
 
 // The requests the agent sends are Markdown with fixed "# " sections, so
-// that any model, and the offline extractive engine (agent/llm/extractive),
-// can read them. The section names below are that protocol.
-const (
-	secQuestion       = "Question"
-	secClarifications = "Clarifications"
-	secBrief          = "Research brief"
-	secSubQuestions   = "Sub-questions"
-	secLimits         = "Limits"
-	secFindings       = "Findings"
-	secReport         = "Report"
-	secCritique       = "Critique"
-	secCitationCheck  = "Citation check"
-)
-
-// Tool and schema names of the protocol.
-const (
-	toolConductResearch  = "conduct_research"
-	toolThink            = "think"
-	toolResearchComplete = "research_complete"
-
-	schemaClarify  = "clarify_decision"
-	schemaBrief    = "research_brief"
-	schemaCritique = "critique"
-)
+// that any model, and the offline extractive engine, can read them. The
+// section, schema and tool names of that protocol are declared once, in
+// agent/llm/extractive, the package below this one that reads them.
 
 const clarifySystem = `You decide whether a research question needs clarification before research starts.
 Ask only when the question is ambiguous or lacks scope that research cannot infer. Reply with JSON:
@@ -69,18 +49,18 @@ func bullets(items []string) string {
 }
 
 func questionSections(s State) string {
-	parts := []string{section(secQuestion, s.Question)}
+	parts := []string{section(extractive.SectionQuestion, s.Question)}
 	if s.Clarification != "" {
-		parts = append(parts, section(secClarifications, s.Clarification))
+		parts = append(parts, section(extractive.SectionClarifications, s.Clarification))
 	}
 	return sections(parts...)
 }
 
 func supervisorBrief(s State, cfg Config) string {
 	return sections(
-		section(secBrief, s.Brief),
-		section(secSubQuestions, bullets(s.SubQuestions)),
-		section(secLimits, fmt.Sprintf("max_concurrent_researchers: %d\nmax_iterations: %d", cfg.MaxConcurrentResearchers, cfg.MaxSupervisorIterations)),
+		section(extractive.SectionBrief, s.Brief),
+		section(extractive.SectionSubQuestions, bullets(s.SubQuestions)),
+		section(extractive.SectionLimits, fmt.Sprintf("max_concurrent_researchers: %d\nmax_iterations: %d", cfg.MaxConcurrentResearchers, cfg.MaxSupervisorIterations)),
 	)
 }
 
@@ -106,9 +86,9 @@ func writerRequest(s State) llm.Request {
 		Messages: []llm.Message{
 			llm.System(writerSystem),
 			llm.User(sections(
-				section(secBrief, s.Brief),
-				section(secSubQuestions, bullets(s.SubQuestions)),
-				section(secFindings, findingsText(s.Findings)),
+				section(extractive.SectionBrief, s.Brief),
+				section(extractive.SectionSubQuestions, bullets(s.SubQuestions)),
+				section(extractive.SectionFindings, findingsText(s.Findings)),
 			)),
 		},
 	}
@@ -124,11 +104,11 @@ func reviseRequest(s State, d Draft, c Critique) llm.Request {
 		Messages: []llm.Message{
 			llm.System(reviseSystem),
 			llm.User(sections(
-				section(secBrief, s.Brief),
-				section(secSubQuestions, bullets(s.SubQuestions)),
-				section(secFindings, findingsText(s.Findings)),
-				section(secReport, d.Keyed),
-				section(secCritique, bullets(dedupe(issues))),
+				section(extractive.SectionBrief, s.Brief),
+				section(extractive.SectionSubQuestions, bullets(s.SubQuestions)),
+				section(extractive.SectionFindings, findingsText(s.Findings)),
+				section(extractive.SectionReport, d.Keyed),
+				section(extractive.SectionCritique, bullets(dedupe(issues))),
 			)),
 		},
 	}
@@ -136,18 +116,18 @@ func reviseRequest(s State, d Draft, c Critique) llm.Request {
 
 func criticRequest(s State, d Draft) llm.Request {
 	parts := []string{
-		section(secBrief, s.Brief),
-		section(secSubQuestions, bullets(s.SubQuestions)),
-		section(secFindings, findingsText(s.Findings)),
-		section(secReport, d.Keyed),
+		section(extractive.SectionBrief, s.Brief),
+		section(extractive.SectionSubQuestions, bullets(s.SubQuestions)),
+		section(extractive.SectionFindings, findingsText(s.Findings)),
+		section(extractive.SectionReport, d.Keyed),
 	}
 	if len(d.Problems) > 0 {
-		parts = append(parts, section(secCitationCheck, strings.Join(d.Problems, "\n")))
+		parts = append(parts, section(extractive.SectionCitationCheck, strings.Join(d.Problems, "\n")))
 	}
 	return llm.Request{
 		Role:     llm.CallCritic,
 		Messages: []llm.Message{llm.System(criticSystem), llm.User(sections(parts...))},
-		Schema:   &llm.ResponseSchema{Name: schemaCritique, Schema: critiqueSchema},
+		Schema:   &llm.ResponseSchema{Name: extractive.SchemaCritique, Schema: critiqueSchema},
 	}
 }
 
@@ -160,20 +140,20 @@ var (
 // supervisorTools are the supervisor's tools.
 var supervisorTools = []llm.ToolDef{
 	{
-		Name:        toolConductResearch,
+		Name:        extractive.ToolConductResearch,
 		Description: "Delegate research on one topic to a researcher, who searches the corpus and returns cited findings. Calls in one reply run in parallel.",
 		Parameters:  json.RawMessage(`{"type":"object","properties":{"topic":{"type":"string","description":"The topic to research, described completely: the researcher sees nothing else."}},"required":["topic"],"additionalProperties":false}`),
 	},
 	thinkDef,
 	{
-		Name:        toolResearchComplete,
+		Name:        extractive.ToolResearchComplete,
 		Description: "Call when the findings answer every sub-question: research ends and the report is written.",
 		Parameters:  json.RawMessage(`{"type":"object","properties":{},"additionalProperties":false}`),
 	},
 }
 
 var thinkDef = llm.ToolDef{
-	Name:        toolThink,
+	Name:        extractive.ToolThink,
 	Description: "Think out loud: plan the next step or reflect on what was found. Has no effect beyond being recorded.",
 	Parameters:  json.RawMessage(`{"type":"object","properties":{"thought":{"type":"string"}},"required":["thought"],"additionalProperties":false}`),
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/deepctx/deepctx/agent/graph"
 	"github.com/deepctx/deepctx/agent/llm"
+	"github.com/deepctx/deepctx/agent/llm/extractive"
 	"github.com/deepctx/deepctx/context/window"
 )
 
@@ -82,7 +83,7 @@ func (a *Agent) handleSupervisorCall(c llm.ToolCall, dispatched int, upd *State,
 		return &llm.ToolResult{CallID: c.ID, Name: c.Name, Content: content, IsError: isErr}
 	}
 	switch c.Name {
-	case toolConductResearch:
+	case extractive.ToolConductResearch:
 		var args struct {
 			Topic string `json:"topic"`
 		}
@@ -98,7 +99,7 @@ func (a *Agent) handleSupervisorCall(c llm.ToolCall, dispatched int, upd *State,
 		upd.Dispatched++
 		t.Send(NodeResearcher, Assignment{CallID: c.ID, Topic: strings.TrimSpace(args.Topic), Seq: dispatched + 1})
 		return nil, false
-	case toolThink:
+	case extractive.ToolThink:
 		var args struct {
 			Thought string `json:"thought"`
 		}
@@ -106,10 +107,10 @@ func (a *Agent) handleSupervisorCall(c llm.ToolCall, dispatched int, upd *State,
 			return answer(err.Error()+`; call think with {"thought": "..."}`, true), false
 		}
 		return answer("Thought recorded.", false), false
-	case toolResearchComplete:
+	case extractive.ToolResearchComplete:
 		return answer("Research is complete; the report will be written from the findings.", false), true
 	default:
-		return answer(fmt.Sprintf("unknown tool %q; available: %s, %s, %s", c.Name, toolConductResearch, toolThink, toolResearchComplete), true), false
+		return answer(fmt.Sprintf("unknown tool %q; available: %s, %s, %s", c.Name, extractive.ToolConductResearch, extractive.ToolThink, extractive.ToolResearchComplete), true), false
 	}
 }
 
@@ -127,7 +128,7 @@ func pendingResults(s State) []llm.Message {
 		if answered[f.CallID] {
 			continue
 		}
-		out = append(out, llm.Tool(llm.ToolResult{CallID: f.CallID, Name: toolConductResearch, Content: f.Text, IsError: f.Err != ""}))
+		out = append(out, llm.Tool(llm.ToolResult{CallID: f.CallID, Name: extractive.ToolConductResearch, Content: f.Text, IsError: f.Err != ""}))
 	}
 	return out
 }

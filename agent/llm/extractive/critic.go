@@ -27,12 +27,12 @@ func (m *Model) critique(ctx context.Context, req llm.Request) (reply, error) {
 	if !ok {
 		return reply{}, badRequest("critic request has no # Report section")
 	}
-	report, ok := sec[secReport]
+	report, ok := sec[SectionReport]
 	if !ok {
 		return reply{}, badRequest("critic request has no # Report section")
 	}
-	subqs := bulletItems(sec[secSubQuestions])
-	_, keys := findingClaims(sec[secFindings])
+	subqs := bulletItems(sec[SectionSubQuestions])
+	_, keys := findingClaims(sec[SectionFindings])
 	out := struct {
 		Score     float64  `json:"score"`
 		Issues    []string `json:"issues"`
@@ -82,7 +82,7 @@ func (m *Model) critique(ctx context.Context, req llm.Request) (reply, error) {
 		out.Issues = append(out.Issues, "the report cites none of the findings")
 		penalty += penaltyNoCitation
 	}
-	for _, l := range strings.Split(sec[secCitationCheck], "\n") {
+	for _, l := range strings.Split(sec[SectionCitationCheck], "\n") {
 		if l = strings.TrimSpace(listItem(strings.TrimSpace(l))); l != "" {
 			out.Issues = append(out.Issues, "citation check: "+l)
 			penalty += penaltyCheck

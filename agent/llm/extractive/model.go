@@ -153,14 +153,14 @@ func (m *Model) route(req llm.Request) (handler, error) {
 	switch role {
 	case llm.CallPlanner:
 		switch {
-		case schema == "clarify_decision":
+		case schema == SchemaClarify:
 			return m.clarify, nil
-		case schema == "research_brief":
+		case schema == SchemaBrief:
 			return m.brief, nil
-		case hasTool(req.Tools, "conduct_research"), hasTool(req.Tools, "research_complete"):
+		case hasTool(req.Tools, ToolConductResearch), hasTool(req.Tools, ToolResearchComplete):
 			return m.supervise, nil
 		}
-		return nil, badRequest("a planner request must ask for schema %q or %q, or offer the conduct_research tool", "clarify_decision", "research_brief")
+		return nil, badRequest("a planner request must ask for schema %q or %q, or offer the conduct_research tool", SchemaClarify, SchemaBrief)
 	case llm.CallResearcher:
 		return m.research, nil
 	case llm.CallCompressor:
@@ -180,15 +180,15 @@ func (m *Model) route(req llm.Request) (handler, error) {
 // inferRole guesses the role of a request sent without one.
 func inferRole(req llm.Request, schema string) llm.CallRole {
 	switch {
-	case schema == "clarify_decision", schema == "research_brief", hasTool(req.Tools, "conduct_research"):
+	case schema == SchemaClarify, schema == SchemaBrief, hasTool(req.Tools, ToolConductResearch):
 		return llm.CallPlanner
-	case schema == "critique":
+	case schema == SchemaCritique:
 		return llm.CallCritic
 	case hasTool(req.Tools, "search"):
 		return llm.CallResearcher
 	}
 	if s, ok := sectionsOf(req.Messages); ok {
-		if _, ok := s[secFindings]; ok {
+		if _, ok := s[SectionFindings]; ok {
 			return llm.CallWriter
 		}
 	}

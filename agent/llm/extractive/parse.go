@@ -8,22 +8,33 @@ import (
 	"github.com/deepctx/deepctx/agent/llm"
 )
 
-// The "# " sections of the agent's requests.
+// The "# " sections of the research agent's requests (agent/research),
+// the names both sides of the protocol use.
 const (
-	secQuestion       = "Question"
-	secClarifications = "Clarifications"
-	secBrief          = "Research brief"
-	secSubQuestions   = "Sub-questions"
-	secLimits         = "Limits"
-	secFindings       = "Findings"
-	secReport         = "Report"
-	secCritique       = "Critique"
-	secCitationCheck  = "Citation check"
+	SectionQuestion       = "Question"
+	SectionClarifications = "Clarifications"
+	SectionBrief          = "Research brief"
+	SectionSubQuestions   = "Sub-questions"
+	SectionLimits         = "Limits"
+	SectionFindings       = "Findings"
+	SectionReport         = "Report"
+	SectionCritique       = "Critique"
+	SectionCitationCheck  = "Citation check"
+)
+
+// The structured-output schemas and supervisor tools of the protocol.
+const (
+	SchemaClarify        = "clarify_decision"
+	SchemaBrief          = "research_brief"
+	SchemaCritique       = "critique"
+	ToolConductResearch  = "conduct_research"
+	ToolResearchComplete = "research_complete"
+	ToolThink            = "think"
 )
 
 var knownSections = map[string]bool{
-	secQuestion: true, secClarifications: true, secBrief: true, secSubQuestions: true, secLimits: true,
-	secFindings: true, secReport: true, secCritique: true, secCitationCheck: true,
+	SectionQuestion: true, SectionClarifications: true, SectionBrief: true, SectionSubQuestions: true, SectionLimits: true,
+	SectionFindings: true, SectionReport: true, SectionCritique: true, SectionCitationCheck: true,
 }
 
 // parseSections reads the protocol's "# Name" sections of text. Only the

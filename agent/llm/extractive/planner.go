@@ -16,8 +16,8 @@ import (
 
 // question returns the # Question section, or the last user message.
 func question(req llm.Request) (q, clarifications string, err error) {
-	if s, ok := sectionsOf(req.Messages); ok && s[secQuestion] != "" {
-		return collapse(s[secQuestion]), strings.TrimSpace(s[secClarifications]), nil
+	if s, ok := sectionsOf(req.Messages); ok && s[SectionQuestion] != "" {
+		return collapse(s[SectionQuestion]), strings.TrimSpace(s[SectionClarifications]), nil
 	}
 	us := userTexts(req.Messages)
 	if len(us) == 0 {
@@ -365,9 +365,9 @@ func (m *Model) supervise(_ context.Context, req llm.Request) (reply, error) {
 		return reply{}, badRequest("supervisor request without a user message")
 	}
 	sec := parseSections(us[0])
-	subqs := bulletItems(sec[secSubQuestions])
+	subqs := bulletItems(sec[SectionSubQuestions])
 	if len(subqs) == 0 {
-		if b := collapse(sec[secBrief]); b != "" {
+		if b := collapse(sec[SectionBrief]); b != "" {
 			subqs = []string{b}
 		} else if len(sec) == 0 {
 			subqs = []string{collapse(us[0])}
@@ -376,7 +376,7 @@ func (m *Model) supervise(_ context.Context, req llm.Request) (reply, error) {
 	if len(subqs) == 0 {
 		return reply{}, badRequest("supervisor request has neither # Sub-questions nor # Research brief")
 	}
-	limits := parseLimits(sec[secLimits])
+	limits := parseLimits(sec[SectionLimits])
 	conc, iters := limits["max_concurrent_researchers"], limits["max_iterations"]
 	if conc <= 0 {
 		conc = 3
@@ -385,12 +385,12 @@ func (m *Model) supervise(_ context.Context, req llm.Request) (reply, error) {
 		iters = 4
 	}
 	complete := func() (reply, error) {
-		if !hasTool(req.Tools, "research_complete") {
+		if !hasTool(req.Tools, ToolResearchComplete) {
 			return reply{text: "Research is complete."}, nil
 		}
-		return reply{calls: []call{{name: "research_complete", args: struct{}{}}}}, nil
+		return reply{calls: []call{{name: ToolResearchComplete, args: struct{}{}}}}, nil
 	}
-	if req.ToolChoice.Mode == llm.ToolChoiceNone || !hasTool(req.Tools, "conduct_research") {
+	if req.ToolChoice.Mode == llm.ToolChoiceNone || !hasTool(req.Tools, ToolConductResearch) {
 		return complete()
 	}
 
@@ -403,7 +403,7 @@ func (m *Model) supervise(_ context.Context, req llm.Request) (reply, error) {
 	}
 	var ds []dispatch
 	for _, st := range toolSteps(req.Messages) {
-		if st.call.Name != "conduct_research" {
+		if st.call.Name != ToolConductResearch {
 			continue
 		}
 		var a struct {
@@ -470,8 +470,8 @@ func (m *Model) supervise(_ context.Context, req llm.Request) (reply, error) {
 		}
 	}
 	if len(todo) == 0 {
-		if pending > 0 && hasTool(req.Tools, "think") {
-			return reply{calls: []call{{name: "think", args: map[string]string{
+		if pending > 0 && hasTool(req.Tools, ToolThink) {
+			return reply{calls: []call{{name: ToolThink, args: map[string]string{
 				"thought": fmt.Sprintf("Waiting for %d researcher(s) to report back.", pending),
 			}}}}, nil
 		}
@@ -479,7 +479,7 @@ func (m *Model) supervise(_ context.Context, req llm.Request) (reply, error) {
 	}
 	r := reply{}
 	for _, t := range todo {
-		r.calls = append(r.calls, call{name: "conduct_research", args: map[string]string{"topic": t}})
+		r.calls = append(r.calls, call{name: ToolConductResearch, args: map[string]string{"topic": t}})
 	}
 	return r, nil
 }

@@ -19,11 +19,11 @@ func (m *Model) write(ctx context.Context, req llm.Request) (reply, error) {
 	if !ok {
 		return reply{}, badRequest("writer request has no # Findings section")
 	}
-	if _, ok := sec[secFindings]; !ok {
+	if _, ok := sec[SectionFindings]; !ok {
 		return reply{}, badRequest("writer request has no # Findings section")
 	}
 	w := newWriting(m, sec)
-	if _, ok := sec[secReport]; ok {
+	if _, ok := sec[SectionReport]; ok {
 		return reply{text: w.revise(ctx)}, checkCtx(ctx)
 	}
 	return reply{text: w.report(ctx)}, checkCtx(ctx)
@@ -42,8 +42,8 @@ type writing struct {
 }
 
 func newWriting(m *Model, sec map[string]string) *writing {
-	w := &writing{m: m, brief: strings.TrimSpace(sec[secBrief]), subqs: bulletItems(sec[secSubQuestions]), sec: sec}
-	w.claims, w.keys = findingClaims(sec[secFindings])
+	w := &writing{m: m, brief: strings.TrimSpace(sec[SectionBrief]), subqs: bulletItems(sec[SectionSubQuestions]), sec: sec}
+	w.claims, w.keys = findingClaims(sec[SectionFindings])
 	docs := make([][]string, len(w.claims))
 	for i, c := range w.claims {
 		docs[i] = terms(c.text)
@@ -233,7 +233,7 @@ func (w *writing) revise(ctx context.Context) string {
 	if len(w.claims) == 0 {
 		return w.report(ctx)
 	}
-	title, blocks := parseReport(w.sec[secReport])
+	title, blocks := parseReport(w.sec[SectionReport])
 	if title == "" {
 		title = w.title()
 	}
@@ -274,7 +274,7 @@ func (w *writing) revise(ctx context.Context) string {
 
 	// Which sub-questions need material.
 	need := map[int]bool{}
-	for _, issue := range bulletItems(w.sec[secCritique]) {
+	for _, issue := range bulletItems(w.sec[SectionCritique]) {
 		if rest, ok := cutPrefixFold(issue, "uncovered:"); ok {
 			if j := w.matchSubq(rest); j >= 0 {
 				need[j] = true
