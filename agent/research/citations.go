@@ -33,7 +33,7 @@ func cite(ctx context.Context, corpus Corpus, keyed string) (Draft, error) {
 	keyed = strings.TrimSpace(stripSources(keyed))
 	d := Draft{Keyed: keyed}
 	numbers := map[string]int{}
-	resolve := func(m, id, chunkText string) string {
+	resolve := func(id, chunkText string) string {
 		key := id + "#" + chunkText
 		if n, ok := numbers[key]; ok {
 			return fmt.Sprintf("[%d]", n)
@@ -61,7 +61,7 @@ func cite(ctx context.Context, corpus Corpus, keyed string) (Draft, error) {
 	body = keyPattern.ReplaceAllStringFunc(body, func(m string) string {
 		var out strings.Builder
 		for _, k := range keyOne.FindAllStringSubmatch(m, -1) {
-			out.WriteString(resolve(m, k[1], k[2]))
+			out.WriteString(resolve(k[1], k[2]))
 		}
 		return out.String()
 	})

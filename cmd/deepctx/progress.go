@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/deepctx/deepctx/agent/graph"
+	"github.com/deepctx/deepctx/agent/research"
 )
 
 // progress shows how a research run is going, from the run's events. On a
@@ -299,8 +300,8 @@ func (p *progress) apply(ev graph.Event) {
 		s.running[ev.TaskID] = ev.Node
 		s.lastNode = ev.Node
 		switch ev.Node {
-		case "researcher": // logged when its first progress tells its topic
-		case "supervisor":
+		case research.NodeResearcher: // logged when its first progress tells its topic
+		case research.NodeSupervisor:
 			s.supTurns++
 			p.logf(false, "supervisor turn %d: started", s.supTurns)
 		default:
@@ -323,7 +324,7 @@ func (p *progress) apply(ev graph.Event) {
 		if ev.Tool == nil || ev.Tool.Err == "" {
 			return
 		}
-		if ev.Node == "researcher" {
+		if ev.Node == research.NodeResearcher {
 			s.toolErr[ev.TaskID] = ev.Tool.Err // told with its progress
 			return
 		}
@@ -378,7 +379,7 @@ func (p *progress) nodeEnd(ev graph.Event) {
 	s := &p.run
 	took := formatDuration(ev.Duration)
 	switch ev.Node {
-	case "researcher":
+	case research.NodeResearcher:
 		seq, ok := s.taskSeq[ev.TaskID]
 		r := s.researchers[seq]
 		if !ok || r == nil {
@@ -398,7 +399,7 @@ func (p *progress) nodeEnd(ev graph.Event) {
 		r.status = "done"
 		p.logf(false, "researcher %d done in %s: %s, %s tokens", seq, took, plural(r.toolCalls, "tool call"), compactTokens(r.spent))
 		return
-	case "supervisor":
+	case research.NodeSupervisor:
 		if ev.Err != "" {
 			p.logf(true, "supervisor turn %d: failed after %s: %s", s.supTurns, took, ev.Err)
 			return
@@ -501,7 +502,7 @@ func (p *progress) blockLocked(height int) []string {
 	default:
 		n := 0
 		for _, node := range s.running {
-			if node == "researcher" {
+			if node == research.NodeResearcher {
 				n++
 			}
 		}
@@ -629,21 +630,23 @@ func toolStatus(tool string) string {
 
 func stageName(node string) string {
 	switch node {
-	case "clarify":
+	case research.NodeClarify:
 		return "clarifying"
-	case "brief":
+	case research.NodeAsk:
+		return "waiting for your answer"
+	case research.NodeBrief:
 		return "writing the brief"
-	case "supervisor":
+	case research.NodeSupervisor:
 		return "supervising"
-	case "researcher":
+	case research.NodeResearcher:
 		return "researching"
-	case "write":
+	case research.NodeWrite:
 		return "writing the report"
-	case "critique":
+	case research.NodeCritique:
 		return "critiquing"
-	case "revise":
+	case research.NodeRevise:
 		return "revising"
-	case "finish":
+	case research.NodeFinish:
 		return "finishing"
 	}
 	return node

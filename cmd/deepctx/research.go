@@ -164,8 +164,8 @@ func startResearch(cmd *cobra.Command, s settings, question string, jsonOut bool
 	if out == "" {
 		out = filepath.Join("runs", newRunID(time.Now()))
 	}
-	if _, err := os.Stat(filepath.Join(out, "run.json")); err == nil {
-		return usagef("--out %s already holds a run; resume it with 'deepctx resume %s' or choose another folder", out, out)
+	if err := refuseExistingRun(out); err != nil {
+		return err // before indexing, which can take a while
 	}
 	ctx, stop := interruptible(cmd.Context())
 	defer stop()

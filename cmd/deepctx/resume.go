@@ -75,19 +75,11 @@ func newRunsCmd() *cobra.Command {
 			fmt.Fprintln(w, "RUN\tSTATUS\tUPDATED\tQUESTION")
 			for _, m := range runs {
 				status := m.displayStatus()
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", m.ID, status, m.Updated.Local().Format(time.DateTime), shortenText(m.Question, 70))
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", m.ID, status, m.Updated.Local().Format(time.DateTime), shorten(m.Question, 70))
 			}
 			return w.Flush()
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "runs", "folder holding the run folders")
 	return cmd
-}
-
-func shortenText(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

@@ -81,13 +81,22 @@ func createRunFolder(dir string) (runFolder, error) {
 	if err := store.ValidateRunID(f.ID()); err != nil {
 		return f, usagef("--out %s: the folder name is the run ID: %v", dir, err)
 	}
-	if _, err := os.Stat(f.path("run.json")); err == nil {
-		return f, usagef("--out %s already holds a run; resume it with 'deepctx resume %s' or choose another folder", dir, dir)
+	if err := refuseExistingRun(dir); err != nil {
+		return f, err
 	}
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		return f, fmt.Errorf("run folder: %w", err)
 	}
 	return f, nil
+}
+
+// refuseExistingRun fails when dir already holds a run, so a report is
+// never overwritten.
+func refuseExistingRun(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, "run.json")); err == nil {
+		return usagef("--out %s already holds a run; resume it with 'deepctx resume %s' or choose another folder", dir, dir)
+	}
+	return nil
 }
 
 // openRunFolder opens an existing run folder and reads its run.json.

@@ -225,6 +225,11 @@ func mix(h uint64) uint64 {
 	return h
 }
 
+// StopWord reports whether w, lowercase, is one of the frequent English
+// words that carry little meaning for search. HashEmbedding and Search
+// leave them out, and so does agent/search's BM25.
+func StopWord(w string) bool { return stopWords[w] }
+
 // stopWords are frequent English words that carry little meaning for
 // search.
 var stopWords = func() map[string]bool {
