@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 PKGS    := ./...
 
-.PHONY: build test bench demo fmt
+.PHONY: build test bench demo fmt eval
 
 ## build: compile the CLI to bin/deepctx
 build:
@@ -36,3 +36,11 @@ demo: build
 ## fmt: gofmt every Go file
 fmt:
 	gofmt -w $$(git ls-files '*.go')
+
+## eval: run the bundled Go-docs suite offline (every variant) and commit-ready results in benchmarks/results/eval-godocs.{md,html}
+EVAL_DIR ?= .eval
+eval: build
+	rm -rf $(EVAL_DIR)/godocs
+	$(BIN) eval run eval/suites/godocs/suite.yaml --db $(EVAL_DIR)/index --out $(EVAL_DIR)/godocs --max-parallel 2
+	cp $(EVAL_DIR)/godocs/report.md benchmarks/results/eval-godocs.md
+	cp $(EVAL_DIR)/godocs/report.html benchmarks/results/eval-godocs.html

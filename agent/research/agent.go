@@ -151,9 +151,13 @@ func (a *Agent) generate(ctx context.Context, t *graph.Task, req llm.Request) (l
 	return resp, nil
 }
 
-// manager returns a context engine with DefaultPolicy over the run's
-// artifact store, summarizing with the model's summarizer role.
+// manager returns the context engine of one transcript: Config.NewManager's,
+// or DefaultPolicy over the run's artifact store, summarizing with the
+// model's summarizer role.
 func (a *Agent) manager() *window.Manager {
+	if a.cfg.NewManager != nil {
+		return a.cfg.NewManager()
+	}
 	return engine.NewManager(a.cfg.Tokenizer, engine.Options{
 		Store:      a.cfg.Artifacts,
 		Summarizer: summarize.Model(a.model, summarize.ModelConfig{}),

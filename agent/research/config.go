@@ -72,6 +72,12 @@ type Config struct {
 	// Optional. Defaults to none: nothing is offloaded and pruned results
 	// are gone for good.
 	Artifacts *offload.Store
+	// NewManager returns the context engine of each transcript the agent
+	// keeps (the supervisor's and every researcher's). Optional. Defaults
+	// to engine.DefaultPolicy over Artifacts, summarizing with the
+	// model's summarizer role. A Manager without policies sends
+	// everything and fails a call whose view does not fit.
+	NewManager func() *window.Manager
 	// Checkpoints stores the run's checkpoints, so a failed, killed or
 	// paused run resumes where it stopped. Optional. Defaults to an
 	// in-memory store (resume within the process only).

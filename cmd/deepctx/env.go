@@ -81,7 +81,7 @@ func (e *env) attach(folder runFolder) error {
 		ContextWindow:            s.ContextWindow,
 		MaxConcurrentResearchers: s.MaxResearchers,
 		MaxToolCalls:             s.MaxToolCalls,
-		MaxCritiqueRounds:        s.CritiqueRounds,
+		MaxCritiqueRounds:        s.critiqueRounds(),
 		Clarify:                  !s.NoClarify,
 		Artifacts:                e.artifacts,
 		Checkpoints:              cps,
@@ -126,32 +126,13 @@ func openModels(s settings) (llm.Model, string, string, error) {
 }
 
 // budgetModel picks the model whose tokenizer and window budget every
-// view: of the known models configured for any role, the one with the
-// smallest window, so no role's model is sent more than it holds. With
-// none known (the extractive engine, unregistered local models) it is
-// research.DefaultTokenizerModel.
+// view: see research.BudgetModel.
 func budgetModel(def string, roles map[string]string) string {
-	best, window := research.DefaultTokenizerModel, 0
 	specs := []string{def}
 	for _, spec := range roles {
 		specs = append(specs, spec)
 	}
-	for _, spec := range specs {
-		chain, err := llm.ParseChain(spec)
-		if err != nil {
-			continue
-		}
-		for _, sp := range chain {
-			info, known := tokens.Lookup(sp.Model)
-			if sp.Provider == llm.ProviderExtractive || !known {
-				continue
-			}
-			if window == 0 || info.ContextWindow < window || info.ContextWindow == window && sp.Model < best {
-				best, window = sp.Model, info.ContextWindow
-			}
-		}
-	}
-	return best
+	return research.BudgetModel(specs...)
 }
 
 // indexPath is the corpus index folder: db, or deepctx/index in the user

@@ -84,7 +84,7 @@ the flags' names as keys; flags override the file.`,
 	fl.StringVar(&f.out, "out", "", "run folder (default: runs/<id>)")
 	fl.IntVar(&f.maxResearchers, "max-researchers", 0, fmt.Sprintf("researchers running in parallel (default %d)", research.DefaultMaxConcurrentResearchers))
 	fl.IntVar(&f.maxToolCalls, "max-tool-calls", 0, fmt.Sprintf("tool calls per researcher (default %d)", research.DefaultMaxToolCalls))
-	fl.IntVar(&f.critiqueRounds, "critique-rounds", 0, fmt.Sprintf("report revisions under the critic; 0 keeps the default, -1 turns the critic off (default %d)", research.DefaultMaxCritiqueRounds))
+	fl.IntVar(&f.critiqueRounds, "critique-rounds", 0, fmt.Sprintf("report revisions under the critic; 0 turns the critic off (default %d)", research.DefaultMaxCritiqueRounds))
 	fl.IntVar(&f.contextWindow, "context-window", 0, "token budget of every model call (default: the model's window)")
 	fl.BoolVar(&f.noClarify, "no-clarify", false, "never stop to ask a clarifying question")
 	fl.BoolVar(&f.jsonOut, "json", false, "print a machine-readable summary on stdout")
@@ -132,7 +132,8 @@ func (f researchFlags) settings(cmd *cobra.Command) (settings, error) {
 		s.MaxToolCalls = f.maxToolCalls
 	}
 	if set("critique-rounds") {
-		s.CritiqueRounds = f.critiqueRounds
+		n := f.critiqueRounds
+		s.CritiqueRounds = &n
 	}
 	if set("context-window") {
 		s.ContextWindow = f.contextWindow

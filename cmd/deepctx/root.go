@@ -16,6 +16,7 @@ const (
 	exitRuntime = 1 // the command ran and failed
 	exitUsage   = 2 // the command line was wrong
 	exitPaused  = 3 // a research run paused for the answer to a question
+	exitGate    = 4 // an eval's quality gate failed
 )
 
 // usageError marks an error in the command line itself, as opposed to a
@@ -50,6 +51,14 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if errors.Is(err, errPaused) {
 		return exitPaused // the command has said what it waits for
 	}
+	var gate errGate
+	if errors.As(err, &gate) {
+		fmt.Fprintln(stderr, "deepctx: quality gate failed:")
+		for _, r := range gate.reasons {
+			fmt.Fprintf(stderr, "  %s\n", r)
+		}
+		return exitGate
+	}
 	fmt.Fprintf(stderr, "deepctx: %s\n", oneLine(err.Error()))
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsageError(err) {
@@ -69,7 +78,7 @@ call inside its budget, and evaluates them.`,
 		SilenceUsage:  true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newResearchCmd(), newResumeCmd(), newRunsCmd(), newIndexCmd(), newVersionCmd(), newModelsCmd(), newTokensCmd(), newBenchCmd())
+	root.AddCommand(newResearchCmd(), newResumeCmd(), newRunsCmd(), newIndexCmd(), newVersionCmd(), newModelsCmd(), newTokensCmd(), newBenchCmd(), newEvalCmd())
 	return root
 }
 

@@ -29,7 +29,9 @@ type settings struct {
 	Out            string            `json:"-" yaml:"out"`
 	MaxResearchers int               `json:"max_researchers,omitempty" yaml:"max-researchers"`
 	MaxToolCalls   int               `json:"max_tool_calls,omitempty" yaml:"max-tool-calls"`
-	CritiqueRounds int               `json:"critique_rounds,omitempty" yaml:"critique-rounds"`
+	// CritiqueRounds is nil when unset (the agent's default); an explicit
+	// 0 (or -1) turns the critique loop off.
+	CritiqueRounds *int `json:"critique_rounds,omitempty" yaml:"critique-rounds"`
 	NoClarify      bool              `json:"no_clarify,omitempty" yaml:"no-clarify"`
 	ContextWindow  int               `json:"context_window,omitempty" yaml:"context-window"`
 }
@@ -76,8 +78,23 @@ func resolvePath(base, p string) string {
 	return filepath.Join(base, p)
 }
 
+// critiqueRounds maps the setting to research.Config.MaxCritiqueRounds,
+// where 0 means the default and a negative value turns critique off.
+func (s settings) critiqueRounds() int {
+	switch {
+	case s.CritiqueRounds == nil:
+		return 0
+	case *s.CritiqueRounds <= 0:
+		return -1
+	}
+	return *s.CritiqueRounds
+}
+
 // validate checks what flags and the file cannot check alone.
 func (s settings) validate() error {
+	if s.CritiqueRounds != nil && *s.CritiqueRounds < -1 {
+		return usagef("--critique-rounds must be 0 (no critique) or more, got %d", *s.CritiqueRounds)
+	}
 	for name, v := range map[string]int{
 		"max-researchers": s.MaxResearchers, "max-tool-calls": s.MaxToolCalls, "context-window": s.ContextWindow,
 	} {

@@ -82,23 +82,7 @@ func Markdown(w io.Writer, s eval.Summary, opts Options) error {
 
 	if len(opts.Comparisons) > 0 {
 		b.WriteString("\n## Comparisons\n\n")
-		b.WriteString("Paired difference B − A over the samples both ran, with its 95% CI and the sign-flip permutation p-value.\n\n")
-		mdRow(&b, []string{"scorer", "A", "B", "B − A", "95% CI", "p", "n", "verdict"})
-		mdRule(&b, 8)
-		for _, c := range opts.Comparisons {
-			if c.Error != "" {
-				mdRow(&b, []string{c.Scorer, c.A, c.B, "—", "—", "—", "—", "error: " + c.Error})
-				continue
-			}
-			u := UnitOf(c.Scorer)
-			p := c.Paired
-			verdict := c.Verdict
-			if verdict == "better" || verdict == "worse" {
-				verdict = "**" + verdict + "**"
-			}
-			mdRowRaw(&b, []string{mdText(c.Scorer), mdText(c.A), mdText(c.B), u.signed(p.MeanDiff),
-				fmt.Sprintf("[%s, %s]", u.signed(p.CI[0]), u.signed(p.CI[1])), formatP(p.P), itoa(p.N), verdict})
-		}
+		writeComparisons(&b, opts.Comparisons)
 	}
 
 	if len(s.Pairwise) > 0 {
@@ -242,4 +226,33 @@ func mdCode(s string) string {
 		pad = " "
 	}
 	return fence + pad + s + pad + fence
+}
+
+// Comparisons writes paired comparisons as a Markdown table: B − A per
+// scorer with its 95% CI, p-value, n and verdict.
+func Comparisons(w io.Writer, cmps []eval.Comparison) error {
+	var b strings.Builder
+	writeComparisons(&b, cmps)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeComparisons(b *strings.Builder, cmps []eval.Comparison) {
+	b.WriteString("Paired difference B − A over the samples both ran, with its 95% CI and the sign-flip permutation p-value.\n\n")
+	mdRow(b, []string{"scorer", "A", "B", "B − A", "95% CI", "p", "n", "verdict"})
+	mdRule(b, 8)
+	for _, c := range cmps {
+		if c.Error != "" {
+			mdRow(b, []string{c.Scorer, c.A, c.B, "—", "—", "—", "—", "error: " + c.Error})
+			continue
+		}
+		u := UnitOf(c.Scorer)
+		p := c.Paired
+		verdict := c.Verdict
+		if verdict == "better" || verdict == "worse" {
+			verdict = "**" + verdict + "**"
+		}
+		mdRowRaw(b, []string{mdText(c.Scorer), mdText(c.A), mdText(c.B), u.signed(p.MeanDiff),
+			fmt.Sprintf("[%s, %s]", u.signed(p.CI[0]), u.signed(p.CI[1])), formatP(p.P), itoa(p.N), verdict})
+	}
 }

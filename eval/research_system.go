@@ -1,0 +1,327 @@
+package eval
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/deepctx/deepctx/agent/graph"
+	"github.com/deepctx/deepctx/agent/graph/observe"
+	"github.com/deepctx/deepctx/agent/graph/store"
+	"github.com/deepctx/deepctx/agent/llm"
+	"github.com/deepctx/deepctx/agent/llm/provider"
+	"github.com/deepctx/deepctx/agent/llm/replay"
+	"github.com/deepctx/deepctx/agent/research"
+	"github.com/deepctx/deepctx/agent/search"
+	"github.com/deepctx/deepctx/context/offload"
+	"github.com/deepctx/deepctx/context/tokens"
+	"github.com/deepctx/deepctx/context/window"
+)
+
+// MaxClarifications caps the clarifying questions one run may ask the
+// simulated user before the harness gives up on it.
+const MaxClarifications = 3
+
+// ResearchSystem is the System of deepctx's research agent over one
+// corpus index, which every task shares (the index is built once per
+// corpus snapshot, never per sample). Each task gets a fresh agent built
+// from its variant, with its own artifact store, checkpoints and event
+// log in the task's folder. Clarifying questions are on by default and
+// answered by the sample's simulated user. Close it when done.
+type ResearchSystem struct {
+	// Index is the corpus. Required.
+	Index *search.Index
+	// Providers opens the variants' models. Optional. Defaults to the
+	// environment (OPENAI_API_KEY, OPENAI_BASE_URL, …); a variant's
+	// base_url overrides the address of its default model's provider.
+	Providers provider.Options
+	// CacheDir, when set, puts every model call through a replay cassette
+	// per variant (CacheDir/<variant>.jsonl): a call made before is
+	// answered from the cassette, a new one recorded. Cassettes hold no
+	// secrets. Optional.
+	CacheDir string
+
+	mu        sync.Mutex
+	cassettes map[string]*replay.Cassette
+}
+
+// Research runs the research agent on t.
+func (s *ResearchSystem) Research(ctx context.Context, t Task) (Output, error) {
+	if s.Index == nil {
+		return Output{}, errors.New("eval: ResearchSystem.Index is required")
+	}
+	model, engineName, budgetModel, err := s.model(t.Variant)
+	if err != nil {
+		return Output{}, err
+	}
+	artifacts, err := offload.Open(filepath.Join(t.Dir, "artifacts"))
+	if err != nil {
+		return Output{}, fmt.Errorf("eval: %w", err)
+	}
+	defer artifacts.Close()
+	checkpoints, err := store.NewFS(t.Dir, store.FSSubdir("checkpoints"))
+	if err != nil {
+		return Output{}, fmt.Errorf("eval: %w", err)
+	}
+	cfg := ResearchConfig(t.Variant)
+	cfg.Model, cfg.Corpus = model, research.IndexCorpus(s.Index)
+	cfg.Tokenizer = tokens.ForModel(budgetModel)
+	cfg.Artifacts, cfg.Checkpoints = artifacts, checkpoints
+	if t.Variant.Context.Policy == PolicyNone {
+		tok := cfg.Tokenizer
+		cfg.NewManager = func() *window.Manager { return &window.Manager{Tokenizer: tok} }
+	}
+	agent, err := research.New(cfg)
+	if err != nil {
+		return Output{}, fmt.Errorf("eval: %w", err)
+	}
+	events, err := observe.OpenJSONL(filepath.Join(t.Dir, "events.jsonl"))
+	if err != nil {
+		return Output{}, fmt.Errorf("eval: %w", err)
+	}
+	var tally eventTally
+	runID := "eval-" + t.Sample.ID
+	opts := []graph.RunOption{graph.WithRunID(runID), graph.WithSinks(events, &tally)}
+	res, err := agent.Run(ctx, t.Sample.Question, opts...)
+	for asked := 0; err != nil && asked < MaxClarifications; asked++ {
+		var ie *graph.InterruptError
+		if !errors.As(err, &ie) || t.User == nil {
+			break
+		}
+		var q research.ClarifyingQuestion
+		_ = json.Unmarshal(ie.Interrupt.Payload, &q)
+		answer, aerr := t.User.Answer(ctx, q.Question)
+		if aerr != nil {
+			err = aerr
+			break
+		}
+		res, err = agent.Resume(ctx, runID, answer, opts...)
+	}
+	if cerr := events.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("eval: event log: %w", cerr)
+	}
+	out := outputOf(res, tally, engineName)
+	out.Dialogue = t.User.Dialogue()
+	out.Trajectory = "events.jsonl"
+	if err != nil {
+		return out, err
+	}
+	if err := writeRunFiles(t.Dir, res); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+// ResearchConfig overlays a variant's research and context settings on
+// research.Config's defaults (Model, Corpus and the stores are left for
+// the caller). An explicit max_critique_rounds of 0 turns the critique
+// loop off; clarifying questions are on unless the variant turns them off.
+func ResearchConfig(v Variant) research.Config {
+	var c research.Config
+	r := v.Research
+	set := func(dst *int, p *int) {
+		if p != nil {
+			*dst = *p
+		}
+	}
+	set(&c.MaxToolCalls, r.MaxToolCalls)
+	set(&c.MaxConcurrentResearchers, r.MaxResearchers)
+	set(&c.MaxSupervisorIterations, r.MaxSupervisorIterations)
+	set(&c.FindingsBudget, r.FindingsBudget)
+	if r.MaxCritiqueRounds != nil {
+		c.MaxCritiqueRounds = *r.MaxCritiqueRounds
+		if c.MaxCritiqueRounds == 0 {
+			c.MaxCritiqueRounds = -1 // research.Config: negative turns the loop off
+		}
+	}
+	c.Clarify = r.Clarify == nil || *r.Clarify
+	c.ContextWindow = v.Context.Window
+	return c
+}
+
+// ModelSpecs returns a variant's default model spec and its per-role
+// specs: models.default, else model, else the extractive engine.
+func ModelSpecs(v Variant) (def string, roles map[llm.CallRole]string, err error) {
+	def = v.Model
+	roles = map[llm.CallRole]string{}
+	for k, spec := range v.Models {
+		if k == "default" {
+			def = spec
+			continue
+		}
+		if !slices.Contains(llm.CallRoles, llm.CallRole(k)) {
+			return "", nil, fmt.Errorf("eval: variant %s: models: unknown role %q", v.Name, k)
+		}
+		roles[llm.CallRole(k)] = spec
+	}
+	if def == "" {
+		def = llm.ProviderExtractive
+	}
+	return def, roles, nil
+}
+
+// model opens the variant's router, behind its cassette when caching.
+func (s *ResearchSystem) model(v Variant) (llm.Model, string, string, error) {
+	def, roles, err := ModelSpecs(v)
+	if err != nil {
+		return nil, "", "", err
+	}
+	chain, err := llm.ParseChain(def)
+	if err != nil {
+		return nil, "", "", fmt.Errorf("eval: variant %s: %w", v.Name, err)
+	}
+	opts := s.Providers
+	if v.BaseURL != "" {
+		eps := map[string]provider.Endpoint{}
+		for k, e := range opts.Endpoints {
+			eps[k] = e
+		}
+		e := eps[chain[0].Provider]
+		e.BaseURL = v.BaseURL
+		eps[chain[0].Provider] = e
+		opts.Endpoints = eps
+	}
+	router, err := llm.OpenRouter(llm.RouterConfig{Default: def, Roles: roles}, provider.Opener(opts))
+	if err != nil {
+		return nil, "", "", fmt.Errorf("eval: variant %s: %w", v.Name, err)
+	}
+	specs := []string{def}
+	names := []string{}
+	for r, spec := range roles {
+		specs = append(specs, spec)
+		names = append(names, string(r)+"="+spec)
+	}
+	sort.Strings(names)
+	engineName := def
+	if len(names) > 0 {
+		engineName += " (" + strings.Join(names, ", ") + ")"
+	}
+	budget := research.BudgetModel(specs...)
+	if s.CacheDir == "" {
+		return router, engineName, budget, nil
+	}
+	c, err := s.cassette(v.Name, router)
+	if err != nil {
+		return nil, "", "", err
+	}
+	return c, engineName, budget, nil
+}
+
+// cassette returns the variant's cassette, opened once and shared by its
+// tasks.
+func (s *ResearchSystem) cassette(variant string, inner llm.Model) (*replay.Cassette, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.cassettes[variant]; ok {
+		return c, nil
+	}
+	c, err := replay.ReplayOrRecord(inner, filepath.Join(s.CacheDir, variant+".jsonl"))
+	if err != nil {
+		return nil, fmt.Errorf("eval: cache: %w", err)
+	}
+	if s.cassettes == nil {
+		s.cassettes = map[string]*replay.Cassette{}
+	}
+	s.cassettes[variant] = c
+	return c, nil
+}
+
+// Close closes the cassettes.
+func (s *ResearchSystem) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for _, c := range s.cassettes {
+		errs = append(errs, c.Close())
+	}
+	s.cassettes = nil
+	return errors.Join(errs...)
+}
+
+// eventTally counts what the output reports from a run's events.
+type eventTally struct {
+	modelCalls, toolCalls, peak, edits int
+	models                             map[string]bool
+}
+
+func (t *eventTally) Handle(ev graph.Event) error {
+	switch ev.Kind {
+	case graph.EventModelCall:
+		t.modelCalls++
+		if ev.Model != nil {
+			t.peak = max(t.peak, ev.Model.InputTokens)
+		}
+	case graph.EventToolCall:
+		t.toolCalls++
+	case graph.EventCustom:
+		if ci, ok := ev.Value.(research.ContextInfo); ok {
+			t.peak = max(t.peak, ci.ViewTokens)
+			t.edits += ci.Edits
+		}
+	}
+	return nil
+}
+
+// outputOf converts a research result into an Output.
+func outputOf(res research.Result, tally eventTally, engineName string) Output {
+	out := Output{
+		Report: res.Report, Sources: sourcesOf(res.Sources), Usage: res.State.Usage, Model: engineName,
+		ModelCalls: tally.modelCalls, ToolCalls: tally.toolCalls, PeakContext: tally.peak, ContextEdits: tally.edits,
+		Warnings: res.State.Warnings,
+	}
+	for i, d := range res.State.Drafts {
+		dr := Draft{Round: i, Report: d.Report, Sources: sourcesOf(d.Sources)}
+		if i < len(res.State.Critiques) {
+			score := res.State.Critiques[i].Score
+			dr.CriticScore = &score
+		}
+		out.Drafts = append(out.Drafts, dr)
+	}
+	return out
+}
+
+func sourcesOf(srcs []research.Source) []Source {
+	out := make([]Source, len(srcs))
+	for i, s := range srcs {
+		out[i] = Source{N: s.N, DocID: s.DocID, Title: s.Title, Path: s.Path, Chunk: s.Chunk}
+	}
+	return out
+}
+
+// writeRunFiles writes report.md and sources.json as `deepctx research`
+// does, so `deepctx eval score` reads an eval's run folder like any other.
+func writeRunFiles(dir string, res research.Result) error {
+	if err := writeFileAtomic(filepath.Join(dir, "report.md"), []byte(res.Report)); err != nil {
+		return err
+	}
+	srcs := res.Sources
+	if srcs == nil {
+		srcs = []research.Source{}
+	}
+	return writeJSONAtomic(filepath.Join(dir, "sources.json"), srcs)
+}
+
+// ReadRunFolder reads report.md and sources.json of a research run folder
+// (`deepctx research --out DIR`, or an eval attempt's run folder).
+func ReadRunFolder(dir string) (Output, error) {
+	report, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil {
+		return Output{}, fmt.Errorf("eval: run folder %s: %w", dir, err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "sources.json"))
+	if err != nil {
+		return Output{}, fmt.Errorf("eval: run folder %s: %w", dir, err)
+	}
+	var srcs []Source
+	if err := json.Unmarshal(data, &srcs); err != nil {
+		return Output{}, fmt.Errorf("eval: %s: %w", filepath.Join(dir, "sources.json"), err)
+	}
+	return Output{Report: string(report), Sources: srcs}, nil
+}

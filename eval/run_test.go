@@ -1,0 +1,298 @@
+package eval_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/deepctx/deepctx/agent/llm"
+	"github.com/deepctx/deepctx/eval"
+	"github.com/deepctx/deepctx/eval/stats"
+)
+
+// testSuite has n samples and two variants.
+func testSuite(n int) *eval.Suite {
+	s := &eval.Suite{Name: "t", Corpus: eval.Paths{"/nowhere"}}
+	for i := range n {
+		split := "dev"
+		if i%2 == 1 {
+			split = "test"
+		}
+		s.Samples = append(s.Samples, eval.Sample{
+			ID: fmt.Sprintf("s%02d", i), Question: fmt.Sprintf("Question %d?", i), Split: split,
+			KeyFacts: []eval.Fact{{Any: []string{fmt.Sprintf("fact %d", i)}}},
+		})
+	}
+	s.Variants = []eval.Variant{{Name: "a"}, {Name: "b"}}
+	return s
+}
+
+// echoSystem writes a report stating the sample's fact for variant "a"
+// and every other sample's for "b", and records what it ran.
+type echoSystem struct {
+	mu   sync.Mutex
+	ran  []string
+	fail map[string]int // failures left per task key
+}
+
+func (e *echoSystem) Research(ctx context.Context, t eval.Task) (eval.Output, error) {
+	key := fmt.Sprintf("%s/%s/e%d", t.Variant.Name, t.Sample.ID, t.Epoch)
+	e.mu.Lock()
+	e.ran = append(e.ran, key)
+	if e.fail[key] > 0 {
+		e.fail[key]--
+		e.mu.Unlock()
+		return eval.Output{}, errors.New("provider fault")
+	}
+	e.mu.Unlock()
+	report := "Nothing found."
+	if t.Variant.Name == "a" || strings.HasSuffix(t.Sample.ID, "0") {
+		report = "The answer is " + t.Sample.KeyFacts[0].Any[0] + "."
+	}
+	if err := os.WriteFile(filepath.Join(t.Dir, "report.md"), []byte(report), 0o644); err != nil {
+		return eval.Output{}, err
+	}
+	return eval.Output{Report: report, Usage: llm.Usage{Input: 100, Output: 10}}, nil
+}
+
+func (e *echoSystem) ranKeys() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := append([]string(nil), e.ran...)
+	sort.Strings(out)
+	return out
+}
+
+// found scores 1 when the sample's first fact is in the report.
+var found = eval.Named{Name: "found", Higher: true, Scorer: eval.ScorerFunc(func(ctx context.Context, s eval.Sample, r eval.Result) (eval.Score, error) {
+	if s.KeyFacts[0].Found(r.Output.Report) {
+		return eval.Score{Value: 1}, nil
+	}
+	return eval.Score{Value: 0}, nil
+})}
+
+func TestRunScoresEveryCellAndSummarizes(t *testing.T) {
+	sys := &echoSystem{}
+	skipped := eval.Named{Name: "judge", Scorer: eval.ScorerFunc(func(context.Context, eval.Sample, eval.Result) (eval.Score, error) {
+		return eval.Score{}, eval.Skip("no judge model configured")
+	})}
+	broken := eval.Named{Name: "broken", Scorer: eval.ScorerFunc(func(context.Context, eval.Sample, eval.Result) (eval.Score, error) {
+		panic("boom")
+	})}
+	var last eval.Progress
+	out, err := eval.Run(context.Background(), testSuite(6), eval.Options{
+		System: sys, Dir: filepath.Join(t.TempDir(), "log"), Scorers: []eval.Named{found, skipped, broken},
+		Epochs: 2, MaxParallel: 3, Progress: func(p eval.Progress) { last = p },
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 24, out.Ran)
+	require.Len(t, out.Records, 24)
+	assert.Equal(t, 24, last.Done)
+	assert.Equal(t, 24, last.Total)
+	assert.Equal(t, 24*110, last.Tokens)
+	for _, r := range out.Records {
+		assert.Equal(t, eval.RecordOK, r.Status)
+		assert.True(t, r.Scores["judge"].Skipped, "a skipped judge is not a zero")
+		assert.Contains(t, r.Scores["broken"].Error, "panicked")
+		assert.FileExists(t, filepath.Join(out.Log.RunDir(r.Key()), "report.md"), "the run folder is kept")
+	}
+	h, err := out.Log.Header()
+	require.NoError(t, err)
+	assert.Equal(t, eval.StatusFinished, h.Status)
+	sum, err := eval.Summarize(h, out.Records, nil, statsOpts)
+	require.NoError(t, err)
+	require.Len(t, sum.Variants, 2)
+	a, b := sum.Variants[0], sum.Variants[1]
+	assert.Equal(t, 1.0, a.Scores["found"].Mean)
+	assert.Equal(t, 6, a.Scores["found"].N, "epochs are reduced within a sample")
+	assert.InDelta(t, 1.0/6, b.Scores["found"].Mean, 1e-9)
+	assert.Equal(t, 0, a.Scores["judge"].N)
+	assert.Equal(t, 12, a.Skipped["judge"])
+	assert.Equal(t, 12, a.Failed["broken"])
+	assert.Equal(t, 3, a.Splits["test"]["found"].N)
+
+	cmp := eval.Compare(out.Records, "a", out.Records, "b", []string{"found"}, map[string]bool{"found": true}, "", statsOpts)
+	require.Len(t, cmp, 1)
+	assert.InDelta(t, -5.0/6, cmp[0].Paired.MeanDiff, 1e-9)
+	assert.Equal(t, "worse", cmp[0].Verdict)
+}
+
+func TestRunRetriesFailedAttemptsAndRecordsPersistentFailures(t *testing.T) {
+	sys := &echoSystem{fail: map[string]int{"a/s00/e1": 1, "a/s01/e1": 5}}
+	out, err := eval.Run(context.Background(), testSuite(2), eval.Options{
+		System: sys, Dir: filepath.Join(t.TempDir(), "log"), Scorers: []eval.Named{found},
+		Variants: []string{"a"}, Retries: 2, RetryBackoff: time.Millisecond,
+	})
+	require.NoError(t, err)
+	byKey := map[string]eval.Record{}
+	for _, r := range out.Records {
+		byKey[r.Key().String()] = r
+	}
+	assert.Equal(t, eval.RecordOK, byKey["a/s00/e1"].Status)
+	assert.Equal(t, 2, byKey["a/s00/e1"].Attempts)
+	assert.Equal(t, eval.RecordError, byKey["a/s01/e1"].Status)
+	assert.Equal(t, 3, byKey["a/s01/e1"].Attempts)
+	assert.Contains(t, byKey["a/s01/e1"].Error, "provider fault")
+	assert.Empty(t, byKey["a/s01/e1"].Scores, "a failed attempt is not scored")
+	assert.Equal(t, 1, out.Failed)
+
+	// Resume runs only the failed attempt.
+	sys2 := &echoSystem{}
+	out2, err := eval.Run(context.Background(), testSuite(2), eval.Options{
+		System: sys2, Dir: out.Log.Dir, Resume: true, Scorers: []eval.Named{found}, Variants: []string{"a"},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a/s01/e1"}, sys2.ranKeys())
+	assert.Equal(t, 1, out2.Resumed)
+	for _, r := range out2.Records {
+		assert.Equal(t, eval.RecordOK, r.Status)
+	}
+}
+
+func TestRunTimesOutAnAttempt(t *testing.T) {
+	slow := eval.SystemFunc(func(ctx context.Context, t eval.Task) (eval.Output, error) {
+		<-ctx.Done()
+		return eval.Output{}, ctx.Err()
+	})
+	out, err := eval.Run(context.Background(), testSuite(1), eval.Options{
+		System: slow, Dir: filepath.Join(t.TempDir(), "log"), Variants: []string{"a"},
+		Timeout: 20 * time.Millisecond, Retries: -1,
+	})
+	require.NoError(t, err)
+	require.Len(t, out.Records, 1)
+	assert.Equal(t, eval.RecordError, out.Records[0].Status)
+	assert.Contains(t, out.Records[0].Error, "timed out")
+}
+
+func TestRunStopsCleanlyAtTheTokenBudget(t *testing.T) {
+	sys := &echoSystem{}
+	out, err := eval.Run(context.Background(), testSuite(6), eval.Options{
+		System: sys, Dir: filepath.Join(t.TempDir(), "log"), Variants: []string{"a"}, MaxParallel: 1, MaxTokens: 250,
+	})
+	require.ErrorIs(t, err, eval.ErrBudget)
+	assert.Equal(t, 3, out.Ran, "110 tokens each: the third attempt crosses 250, the fourth never starts")
+	assert.Contains(t, out.Stopped, "token budget")
+	h, herr := out.Log.Header()
+	require.NoError(t, herr)
+	assert.Equal(t, eval.StatusStopped, h.Status)
+}
+
+func TestRunCancelledLeavesAResumableLog(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var once sync.Once
+	sys := eval.SystemFunc(func(c context.Context, t eval.Task) (eval.Output, error) {
+		if t.Sample.ID == "s02" {
+			once.Do(cancel)
+			<-c.Done()
+			return eval.Output{}, c.Err()
+		}
+		return eval.Output{Report: "ok"}, nil
+	})
+	out, err := eval.Run(ctx, testSuite(4), eval.Options{System: sys, Dir: filepath.Join(t.TempDir(), "log"), Variants: []string{"a"}, MaxParallel: 1})
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Len(t, out.Records, 2, "s00 and s01 finished; s02 was cancelled and is not recorded")
+	h, herr := out.Log.Header()
+	require.NoError(t, herr)
+	assert.Equal(t, eval.StatusInterrupted, h.Status)
+}
+
+func TestCreateLogRefusesAnExistingLog(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "log")
+	_, err := eval.Run(context.Background(), testSuite(1), eval.Options{System: &echoSystem{}, Dir: dir, Variants: []string{"a"}})
+	require.NoError(t, err)
+	_, err = eval.Run(context.Background(), testSuite(1), eval.Options{System: &echoSystem{}, Dir: dir, Variants: []string{"a"}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--resume")
+}
+
+// The kill -9 test: a child process runs an eval whose system blocks
+// forever on one sample; the parent kills it with SIGKILL once some
+// records are written, then resumes in-process and checks that every
+// finished attempt is kept and none is run again.
+const killEnv = "DEEPCTX_EVAL_KILL_CHILD"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(killEnv); dir != "" {
+		runKillChild(dir)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func runKillChild(dir string) {
+	sys := eval.SystemFunc(func(ctx context.Context, t eval.Task) (eval.Output, error) {
+		n, _ := strconv.Atoi(strings.TrimPrefix(t.Sample.ID, "s"))
+		if n >= 5 {
+			select {} // hang until killed
+		}
+		return eval.Output{Report: "The answer is " + t.Sample.KeyFacts[0].Any[0] + "."}, nil
+	})
+	_, err := eval.Run(context.Background(), testSuite(8), eval.Options{System: sys, Dir: dir, Scorers: []eval.Named{found}, Variants: []string{"a"}, MaxParallel: 2})
+	fmt.Fprintln(os.Stderr, "child finished unexpectedly:", err)
+	os.Exit(3)
+}
+
+func TestKill9ThenResumeKeepsEveryFinishedAttempt(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "log")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), killEnv+"="+dir)
+	require.NoError(t, cmd.Start())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	// Wait until the five quick attempts are recorded: the child then
+	// hangs on s05 and s06.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		l, err := eval.OpenLog(dir)
+		if err == nil {
+			if recs, err := l.Records(); err == nil && len(recs) == 5 {
+				break
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the child exited early: %v", err)
+		default:
+		}
+		require.True(t, time.Now().Before(deadline), "the child wrote no records in time")
+		runtimeGosched()
+	}
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	<-done
+
+	l, err := eval.OpenLog(dir)
+	require.NoError(t, err)
+	before, err := l.Records()
+	require.NoError(t, err)
+	require.Len(t, before, 5)
+	h, err := l.Header()
+	require.NoError(t, err)
+	assert.Equal(t, eval.StatusRunning, h.Status, "a killed run never wrote its end")
+
+	sys := &echoSystem{}
+	out, err := eval.Run(context.Background(), testSuite(8), eval.Options{System: sys, Dir: dir, Resume: true, Scorers: []eval.Named{found}, Variants: []string{"a"}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a/s05/e1", "a/s06/e1", "a/s07/e1"}, sys.ranKeys(), "no finished attempt runs again")
+	assert.Equal(t, 5, out.Resumed)
+	require.Len(t, out.Records, 8)
+	for i, r := range before {
+		assert.Equal(t, r.Finished, out.Records[i].Finished, "finished records are kept as they were")
+	}
+}
+
+func runtimeGosched() { time.Sleep(10 * time.Millisecond) } //nolint: polling a child process's files has no event to wait on
+
+var statsOpts = stats.BootstrapOptions{Resamples: 500}
