@@ -124,7 +124,7 @@ type Log struct {
 // a log already.
 func CreateLog(dir string, h Header) (*Log, error) {
 	if _, err := os.Stat(filepath.Join(dir, headerFile)); err == nil {
-		return nil, fmt.Errorf("eval: %s already holds an eval log; resume it with --resume or choose another --out", dir)
+		return nil, fmt.Errorf("%w: %s already holds an eval log; resume it with --resume or choose another --out", ErrSelection, dir)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("eval: log: %w", err)

@@ -25,6 +25,11 @@ const (
 // stopped before every sample ran. The log is resumable.
 var ErrBudget = errors.New("eval: budget exhausted")
 
+// ErrSelection reports options that select nothing, or something the
+// suite lacks, or a log that is already there: a mistake in the request,
+// not a failure while running.
+var ErrSelection = errors.New("eval: invalid selection")
+
 // Options configures Run.
 type Options struct {
 	// System is what is evaluated. Required.
@@ -206,7 +211,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.Reducer = "mean"
 	}
 	if o.Split != "" && o.Split != "dev" && o.Split != "test" {
-		return o, fmt.Errorf("eval: split %q is neither dev nor test", o.Split)
+		return o, fmt.Errorf("%w: split %q is neither dev nor test", ErrSelection, o.Split)
 	}
 	seen := map[string]bool{}
 	for _, n := range o.Scorers {
@@ -233,12 +238,12 @@ type task struct {
 func (o Options) matrix(s *Suite) ([]task, error) {
 	for _, v := range o.Variants {
 		if _, ok := s.Variant(v); !ok {
-			return nil, fmt.Errorf("eval: the suite has no variant %q", v)
+			return nil, fmt.Errorf("%w: the suite has no variant %q", ErrSelection, v)
 		}
 	}
 	for _, id := range o.Samples {
 		if _, ok := s.Sample(id); !ok {
-			return nil, fmt.Errorf("eval: the suite has no sample %q", id)
+			return nil, fmt.Errorf("%w: the suite has no sample %q", ErrSelection, id)
 		}
 	}
 	var out []task
@@ -256,7 +261,7 @@ func (o Options) matrix(s *Suite) ([]task, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, errors.New("eval: nothing to run: no sample matches the selection")
+		return nil, fmt.Errorf("%w: nothing to run: no sample matches the selection", ErrSelection)
 	}
 	return out, nil
 }

@@ -102,9 +102,11 @@ type Sample struct {
 	// KeyFacts are the facts a good report states. An unanswerable
 	// sample (tag "unanswerable") has none.
 	KeyFacts []Fact `yaml:"key_facts,omitempty" json:"key_facts,omitempty"`
-	// ExpectedSources are the documents a good report cites: basenames or
-	// globs, matched against each document's path relative to its corpus
-	// folder (a pattern without "/" also matches the base name).
+	// ExpectedSources are the documents a good report cites: base names,
+	// relative paths or globs. A pattern of k path segments matches a
+	// cited document whose path ends in k segments that match it
+	// (path.Match), so "go_mem.html" and "sync/atomic" match whatever the
+	// corpus folder is.
 	ExpectedSources []string `yaml:"expected_sources,omitempty" json:"expected_sources,omitempty"`
 	// Reference names a reference report (Markdown) relative to the suite
 	// file, for judges that score relative to it; ReferenceText is its

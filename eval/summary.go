@@ -323,13 +323,17 @@ type Comparison struct {
 // Compare pairs the scores of variant a in ra with those of variant b in
 // rb, sample by sample, for every scorer in names. higher says, per
 // scorer, whether higher is better (scorers missing from it count as
-// higher-is-better). split, when not empty, restricts to one half.
+// higher-is-better). split, when not empty, restricts to one half. A
+// scorer without a valid score on either side is left out.
 func Compare(ra []Record, a string, rb []Record, b string, names []string, higher map[string]bool, split string, opts stats.BootstrapOptions) []Comparison {
 	var out []Comparison
 	for _, name := range names {
 		c := Comparison{Scorer: name, A: a, B: b}
 		oa := Observations(filterVariant(ra, a), name, split)
 		ob := Observations(filterVariant(rb, b), name, split)
+		if len(oa) == 0 && len(ob) == 0 {
+			continue // the scorer never ran (a judge without a model): nothing to compare
+		}
 		p, err := stats.ComparePaired(oa, ob, opts)
 		if err != nil {
 			c.Error = err.Error()

@@ -170,7 +170,7 @@ func runEval(cmd *cobra.Command, suitePath string, f evalRunFlags) error {
 	})
 	prog.done()
 	if outcome.Log == nil {
-		if errors.Is(runErr, eval.ErrSuite) {
+		if errors.Is(runErr, eval.ErrSuite) || errors.Is(runErr, eval.ErrSelection) {
 			return usageError{runErr}
 		}
 		return runErr

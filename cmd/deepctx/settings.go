@@ -32,8 +32,8 @@ type settings struct {
 	// CritiqueRounds is nil when unset (the agent's default); an explicit
 	// 0 (or -1) turns the critique loop off.
 	CritiqueRounds *int `json:"critique_rounds,omitempty" yaml:"critique-rounds"`
-	NoClarify      bool              `json:"no_clarify,omitempty" yaml:"no-clarify"`
-	ContextWindow  int               `json:"context_window,omitempty" yaml:"context-window"`
+	NoClarify      bool `json:"no_clarify,omitempty" yaml:"no-clarify"`
+	ContextWindow  int  `json:"context_window,omitempty" yaml:"context-window"`
 }
 
 // loadSettings reads path, or deepctx.yaml in the working directory when

@@ -12,7 +12,8 @@ import (
 // that the corpus does not answer the question. They are matched against
 // the report's text lowercased, with white space collapsed, Markdown
 // emphasis and code marks removed and typographic apostrophes made
-// plain; "n't" forms are matched like "not".
+// plain; "n't" forms are matched like "not". They document the rule and
+// are read once, at start-up: changing them has no effect.
 var DecliningPhrases = []string{
 	`\bno (relevant |specific |direct )?findings\b`,
 	`\b(could|can|did|do|does|was|were) ?(not|n't) (find|locate|identify|determine|confirm)\b`,
@@ -30,7 +31,7 @@ var DecliningPhrases = []string{
 // AnswerMarkers are the regular expressions by which a sentence presents
 // itself as the answer. A sentence with one and without a declining
 // phrase is a confident answer. Matched like DecliningPhrases, per
-// sentence.
+// sentence, and likewise read once.
 var AnswerMarkers = []string{
 	`\bthe (short |direct |final )?answer is\b`,
 	`\bin (short|summary|conclusion)\b`,

@@ -62,7 +62,7 @@ func scoreFactRecall(ctx context.Context, s eval.Sample, r eval.Result) (eval.Sc
 	}
 	return eval.Score{
 		Value:       v,
-		Explanation: fmt.Sprintf("%d of %d key facts found in the report", len(hit), len(fs)),
+		Explanation: fmt.Sprintf("%d of %d key facts found in the report%s", len(hit), len(fs), weighted(fs, v)),
 		Metadata:    meta,
 	}, nil
 }
@@ -123,7 +123,17 @@ func scoreSupportedFactRecall(ctx context.Context, s eval.Sample, r eval.Result)
 	v, hit, miss := recall(fs, func(i int, _ *eval.Fact) bool { return supported[i] })
 	return eval.Score{
 		Value:       v,
-		Explanation: fmt.Sprintf("%d of %d key facts stated with a citation whose passage states them", len(hit), len(fs)),
+		Explanation: fmt.Sprintf("%d of %d key facts stated with a citation whose passage states them%s", len(hit), len(fs), weighted(fs, v)),
 		Metadata:    map[string]any{"supported": hit, "missed": miss, "evidence": evidence},
 	}, nil
+}
+
+// weighted notes the weighted recall v when the facts' weights differ.
+func weighted(fs []eval.Fact, v float64) string {
+	for _, f := range fs {
+		if f.FactWeight() != fs[0].FactWeight() {
+			return fmt.Sprintf(" (weighted recall %.2f)", v)
+		}
+	}
+	return ""
 }

@@ -10,14 +10,13 @@ import (
 // returned whole.
 func Body(report string) string {
 	cut := -1
-	fenced := false
+	var f fence
 	off := 0
 	for _, line := range strings.SplitAfter(report, "\n") {
 		t := strings.TrimSpace(line)
 		switch {
-		case strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~"):
-			fenced = !fenced
-		case !fenced && strings.HasPrefix(t, "#"):
+		case f.toggle(t):
+		case !f.open() && strings.HasPrefix(t, "#"):
 			h := strings.ToLower(strings.TrimSpace(strings.Trim(t, "#")))
 			if h == "sources" || h == "references" {
 				cut = off
@@ -30,6 +29,34 @@ func Body(report string) string {
 	}
 	return strings.TrimRight(report[:cut], " \t\r\n")
 }
+
+// fence tracks fenced code blocks line by line: a block opened by "```"
+// closes at the next "```" line, one opened by "~~~" at the next "~~~".
+type fence struct{ c byte }
+
+// toggle reports whether the trimmed line t opens or closes a block.
+func (f *fence) toggle(t string) bool {
+	var c byte
+	switch {
+	case strings.HasPrefix(t, "```"):
+		c = '`'
+	case strings.HasPrefix(t, "~~~"):
+		c = '~'
+	default:
+		return false
+	}
+	switch f.c {
+	case 0:
+		f.c = c
+	case c:
+		f.c = 0
+	default:
+		return false // a "~~~" line inside a "```" block is code
+	}
+	return true
+}
+
+func (f *fence) open() bool { return f.c != 0 }
 
 // section is one part of a Markdown body: a heading (empty before the
 // first one) and the text under it.
@@ -44,7 +71,7 @@ func sections(body string) []section {
 	var out []section
 	cur := section{}
 	var text strings.Builder
-	fenced := false
+	var f fence
 	flush := func() {
 		cur.text = text.String()
 		out = append(out, cur)
@@ -52,10 +79,7 @@ func sections(body string) []section {
 	}
 	for _, line := range strings.SplitAfter(body, "\n") {
 		t := strings.TrimSpace(line)
-		if strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~") {
-			fenced = !fenced
-		}
-		if !fenced && strings.HasPrefix(t, "#") {
+		if !f.toggle(t) && !f.open() && strings.HasPrefix(t, "#") {
 			level := len(t) - len(strings.TrimLeft(t, "#"))
 			if level <= 6 && (len(t) == level || t[level] == ' ') {
 				flush()
