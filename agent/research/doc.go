@@ -25,7 +25,11 @@
 // keys, and the agent numbers them [1], [2], … in order of first use,
 // resolves each against the Corpus, drops (and reports to the critic) any
 // that do not resolve, and appends the Sources list. Verify checks a finished
-// report the same way.
+// report the same way. Each draft is then checked claim by claim against the
+// corpus (agent/research/verify, the verifier the evaluation harness scores
+// with; offline lexical support): Draft.Verification keeps the counts,
+// citation accuracy and the unsupported or invalid claims, which the critic
+// is shown (# Claim check) and the revision must fix or drop.
 //
 // Models are chosen per role through the request's llm.CallRole (planner,
 // researcher, compressor, summarizer, writer, critic): pass an *llm.Router to
@@ -33,7 +37,8 @@
 // (agent/llm/extractive) the agent runs with no LLM at all.
 //
 // Every model call, tool call, context measurement ("context" events),
-// researcher step ("researcher" events) and critique ("critique" events) is
+// researcher step ("researcher" events), draft verification ("verification"
+// events) and critique ("critique" events) is
 // an event of the graph run; pass graph.WithSinks to Run to record or display
 // them. With a persistent Config.Checkpoints a killed run resumes without
 // repeating finished stages or finished researchers.

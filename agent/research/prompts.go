@@ -7,6 +7,7 @@ import (
 
 	"github.com/deepctx/deepctx/agent/llm"
 	"github.com/deepctx/deepctx/agent/llm/extractive"
+	"github.com/deepctx/deepctx/agent/research/verify"
 )
 
 // The requests the agent sends are Markdown with fixed "# " sections, so
@@ -28,9 +29,9 @@ Your final answer lists findings as "- claim [key]" lines: every claim followed 
 
 const writerSystem = `You write the final research report in Markdown: a "# " title, a short "## Summary", then one "## " section per sub-question. Use only the findings given. Cite every claim with the source key of the finding it comes from, exactly as written there, e.g. [3fa9c2e01b7d#12]. Do not add a Sources list: it is added for you.`
 
-const reviseSystem = `You revise a research report after a critique. Fix every issue listed: remove or cite uncited claims, drop citations that did not resolve, and answer uncovered sub-questions from the findings. Keep the same Markdown structure and cite with source keys exactly as in the findings. Do not add a Sources list.`
+const reviseSystem = `You revise a research report after a critique. Fix every issue listed: remove or cite uncited claims, drop citations that did not resolve, and answer uncovered sub-questions from the findings. The claim check lists claims whose cited passage does not support them ("unsupported") or whose citation is invalid ("invalid"): rewrite each to say only what its source says and cite that source, or drop it. Keep the same Markdown structure and cite with source keys exactly as in the findings. Do not add a Sources list.`
 
-const criticSystem = `You review a research report against its brief, sub-questions and findings. Check that every claim is cited, that citations resolve to the findings, that every sub-question is answered, and that nothing contradicts the findings. Reply with JSON: {"score": a number from 0 to 1, "issues": ["specific problems to fix"], "uncovered": ["sub-questions the report does not answer"]}.`
+const criticSystem = `You review a research report against its brief, sub-questions and findings. Check that every claim is cited, that citations resolve to the findings, that every sub-question is answered, and that nothing contradicts the findings. The claim check lists claims a verifier found unsupported by the passage they cite, or citing a passage that does not exist: each is an issue to fix. Reply with JSON: {"score": a number from 0 to 1, "issues": ["specific problems to fix"], "uncovered": ["sub-questions the report does not answer"]}.`
 
 // section renders one "# name" section.
 func section(name, body string) string {
@@ -99,19 +100,40 @@ func reviseRequest(s State, d Draft, c Critique) llm.Request {
 	for _, u := range c.Uncovered {
 		issues = append(issues, "uncovered: "+u)
 	}
-	return llm.Request{
-		Role: llm.CallWriter,
-		Messages: []llm.Message{
-			llm.System(reviseSystem),
-			llm.User(sections(
-				section(extractive.SectionBrief, s.Brief),
-				section(extractive.SectionSubQuestions, bullets(s.SubQuestions)),
-				section(extractive.SectionFindings, findingsText(s.Findings)),
-				section(extractive.SectionReport, d.Keyed),
-				section(extractive.SectionCritique, bullets(dedupe(issues))),
-			)),
-		},
+	parts := []string{
+		section(extractive.SectionBrief, s.Brief),
+		section(extractive.SectionSubQuestions, bullets(s.SubQuestions)),
+		section(extractive.SectionFindings, findingsText(s.Findings)),
+		section(extractive.SectionReport, d.Keyed),
+		section(extractive.SectionCritique, bullets(dedupe(issues))),
 	}
+	if cc := claimCheck(d.Verification); cc != "" {
+		parts = append(parts, section(extractive.SectionClaimCheck, cc))
+	}
+	return llm.Request{
+		Role:     llm.CallWriter,
+		Messages: []llm.Message{llm.System(reviseSystem), llm.User(sections(parts...))},
+	}
+}
+
+// claimCheck lists the claims the verifier found unsupported or invalid,
+// one "- unsupported: <claim>" or "- invalid: <claim>" line each; "" when
+// there are none (or the draft was not verified).
+func claimCheck(v *verify.Summary) string {
+	if v == nil {
+		return ""
+	}
+	var items []string
+	for _, c := range v.UnsupportedClaims {
+		items = append(items, extractive.ClaimUnsupported+c)
+	}
+	for _, c := range v.InvalidClaims {
+		items = append(items, extractive.ClaimInvalid+c)
+	}
+	if len(items) == 0 {
+		return ""
+	}
+	return bullets(dedupe(items))
 }
 
 func criticRequest(s State, d Draft) llm.Request {
@@ -123,6 +145,9 @@ func criticRequest(s State, d Draft) llm.Request {
 	}
 	if len(d.Problems) > 0 {
 		parts = append(parts, section(extractive.SectionCitationCheck, strings.Join(d.Problems, "\n")))
+	}
+	if cc := claimCheck(d.Verification); cc != "" {
+		parts = append(parts, section(extractive.SectionClaimCheck, cc))
 	}
 	return llm.Request{
 		Role:     llm.CallCritic,

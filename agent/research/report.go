@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/deepctx/deepctx/agent/graph"
+	"github.com/deepctx/deepctx/agent/research/verify"
 )
 
 // write has the writer draft the report from the findings.
@@ -21,8 +22,57 @@ func (a *Agent) write(ctx context.Context, s State, t *graph.Task) (State, error
 	if err != nil {
 		return upd, err
 	}
+	if err := a.verifyDraft(ctx, t, len(s.Drafts)+1, &d, &upd); err != nil {
+		return upd, err
+	}
 	upd.Drafts = []Draft{d}
 	return upd, nil
+}
+
+// verifyDraft checks d, the run's n-th draft, claim by claim against the
+// corpus with the offline supporter, records the summary on d and emits
+// it as a "verification" event. Only
+// cancellation fails the step; any other failure leaves d unverified
+// with a warning.
+func (a *Agent) verifyDraft(ctx context.Context, t *graph.Task, n int, d *Draft, upd *State) error {
+	res, err := verify.Check(ctx, d.Report, citations(d.Sources), corpusResolver{a.cfg.Corpus}, verify.Lexical{})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		upd.Warnings = append(upd.Warnings, "verify: "+err.Error()+"; the draft's claims were not checked")
+		return nil
+	}
+	sum := res.Summary()
+	d.Verification = &sum
+	acc, _ := sum.CitationAccuracy()
+	t.Emit("verification", struct {
+		Draft       int     `json:"draft"`
+		Claims      int     `json:"claims"`
+		Supported   int     `json:"supported"`
+		Unsupported int     `json:"unsupported"`
+		Invalid     int     `json:"invalid"`
+		Uncited     int     `json:"uncited"`
+		Accuracy    float64 `json:"accuracy"`
+	}{n, sum.Claims, sum.Supported, sum.Unsupported, sum.Invalid, sum.Uncited, acc})
+	return nil
+}
+
+// citations are a draft's sources as the verifier's citations.
+func citations(srcs []Source) []verify.Citation {
+	out := make([]verify.Citation, len(srcs))
+	for i, s := range srcs {
+		out[i] = verify.Citation{N: s.N, DocID: s.DocID, Chunk: s.Chunk}
+	}
+	return out
+}
+
+// corpusResolver resolves the verifier's citations in a Corpus.
+type corpusResolver struct{ corpus Corpus }
+
+func (r corpusResolver) Passage(ctx context.Context, docID string, chunk int) (string, error) {
+	s, err := r.corpus.Source(ctx, docID, chunk)
+	return s.Text, err
 }
 
 // afterDraft skips the critique loop when it is turned off.
@@ -91,6 +141,9 @@ func (a *Agent) revise(ctx context.Context, s State, t *graph.Task) (State, erro
 	}
 	nd, err := cite(ctx, a.cfg.Corpus, resp.Message.Text())
 	if err != nil {
+		return upd, err
+	}
+	if err := a.verifyDraft(ctx, t, len(s.Drafts)+1, &nd, &upd); err != nil {
 		return upd, err
 	}
 	upd.Drafts = []Draft{nd}

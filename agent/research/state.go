@@ -3,6 +3,7 @@ package research
 import (
 	"github.com/deepctx/deepctx/agent/graph"
 	"github.com/deepctx/deepctx/agent/llm"
+	"github.com/deepctx/deepctx/agent/research/verify"
 )
 
 // State is the research graph's state, checkpointed after every step. It
@@ -91,6 +92,13 @@ type Draft struct {
 	// Problems are what citation checking removed or found (unresolved
 	// keys, uncited paragraphs), shown to the critic.
 	Problems []string `json:"problems,omitempty"`
+	// Verification is the claim-level check of Report's citations against
+	// the corpus (verify.Check with the offline verify.Lexical
+	// supporter): its counts, citation accuracy and the claims to fix,
+	// which the critic and the writer's revision are shown. Nil when the
+	// check could not run (see State.Warnings) and in states saved before
+	// it existed.
+	Verification *verify.Summary `json:"verification,omitempty"`
 }
 
 // Critique is the critic's review of one draft.

@@ -14,14 +14,16 @@ const (
 	penaltyUncited    = 0.10 // per body sentence without a citation
 	penaltyUnresolved = 0.15 // per distinct key not found in the findings
 	penaltyCheck      = 0.05 // per line of # Citation check
+	penaltyClaim      = 0.10 // per unsupported claim of # Claim check
+	penaltyInvalid    = 0.15 // per invalid claim of # Claim check
 	penaltyUncovered  = 0.40 // times the share of sub-questions uncovered
 	penaltyNoCitation = 0.50 // a body that cites nothing at all
 )
 
 // critique answers a critic request with rule checks: uncited body
 // sentences, keys that are not in the findings, the agent's own citation
-// check, and sub-questions fewer than half of whose content words appear
-// in the report's body.
+// check and claim check, and sub-questions fewer than half of whose
+// content words appear in the report's body.
 func (m *Model) critique(ctx context.Context, req llm.Request) (reply, error) {
 	sec, ok := sectionsOf(req.Messages)
 	if !ok {
@@ -88,6 +90,15 @@ func (m *Model) critique(ctx context.Context, req llm.Request) (reply, error) {
 			penalty += penaltyCheck
 		}
 	}
+	for _, c := range claimCheck(sec[SectionClaimCheck]) {
+		if c.invalid {
+			out.Issues = append(out.Issues, "invalid citation: "+shorten(c.text, 200))
+			penalty += penaltyInvalid
+		} else {
+			out.Issues = append(out.Issues, "unsupported: "+shorten(c.text, 200))
+			penalty += penaltyClaim
+		}
+	}
 	have := termSet(strings.Join(body, " "))
 	for _, q := range subqs {
 		qs := termSet(q)
@@ -107,4 +118,67 @@ func (m *Model) critique(ctx context.Context, req llm.Request) (reply, error) {
 	}
 	out.Score = math.Round(max(0, min(1, 1-penalty))*1000) / 1000
 	return jsonReply(out)
+}
+
+// checkedClaim is one line of a # Claim check section.
+type checkedClaim struct {
+	text    string
+	invalid bool // else unsupported
+}
+
+// claimCheck reads a # Claim check section: its "unsupported: <claim>"
+// and "invalid: <claim>" items, in order, repeats dropped. Other lines
+// are ignored.
+func claimCheck(section string) []checkedClaim {
+	var out []checkedClaim
+	seen := map[string]bool{}
+	for _, item := range bulletItems(section) {
+		var c checkedClaim
+		if rest, ok := cutPrefixFold(item, strings.TrimSpace(ClaimUnsupported)); ok {
+			c.text = rest
+		} else if rest, ok := cutPrefixFold(item, strings.TrimSpace(ClaimInvalid)); ok {
+			c.text, c.invalid = rest, true
+		}
+		if c.text == "" || seen[c.text] {
+			continue
+		}
+		seen[c.text] = true
+		out = append(out, c)
+	}
+	return out
+}
+
+// claimMatcher tells whether a report sentence is one of a list of
+// claims: the same words (lowercased letters and digits, punctuation and
+// Markdown ignored), or one containing the other when the shorter has
+// four words or more, so sentence splitting that differs between the
+// agent's verifier and this engine still finds them.
+type claimMatcher []string
+
+func newClaimMatcher(claims []checkedClaim) claimMatcher {
+	var m claimMatcher
+	for _, c := range claims {
+		if w := words(c.text); len(w) > 0 {
+			m = append(m, " "+strings.Join(w, " ")+" ")
+		}
+	}
+	return m
+}
+
+func (m claimMatcher) match(sentence string) bool {
+	ws := words(sentence)
+	if len(ws) == 0 {
+		return false
+	}
+	s := " " + strings.Join(ws, " ") + " "
+	for _, c := range m {
+		switch {
+		case c == s:
+			return true
+		case len(ws) >= 4 && strings.Contains(c, s),
+			strings.Count(c, " ") > 4 && strings.Contains(s, c):
+			return true
+		}
+	}
+	return false
 }

@@ -105,19 +105,24 @@
 //     findings: the Summary says "No findings were available."
 //   - writer with # Report and # Critique (revise): removes body sentences
 //     without a key, or whose keys are all missing from # Findings (other
-//     unresolved keys are dropped); adds the most similar unused findings to
+//     unresolved keys are dropped), and those the optional # Claim check
+//     lists (same words, or one containing the other; the findings they
+//     quote are not used again); adds the most similar unused findings to
 //     each sub-question the critique names ("uncovered: <sub-question>") or
 //     whose section was emptied, creating its section if needed; refills an
 //     emptied Summary; keeps everything else.
 //   - critic, Schema.Name "critique" (# Research brief, # Sub-questions,
-//     # Findings, # Report, optional # Citation check): replies
-//     {"score","issues","uncovered"}. Issues: "uncited: <sentence>" per body
-//     sentence of four words or more without a key; "unresolved citation
-//     [key]: …" per key not in the findings; "citation check: <line>" per
-//     line of # Citation check; "uncovered: <sub-question>" per
-//     sub-question fewer than half of whose content words appear in the
-//     report's body (headings excluded). Score = 1 − (0.10 per uncited
-//     sentence + 0.15 per unresolved key + 0.05 per check line + 0.40 ×
+//     # Findings, # Report, optional # Citation check and # Claim check):
+//     replies {"score","issues","uncovered"}. Issues: "uncited: <sentence>"
+//     per body sentence of four words or more without a key; "unresolved
+//     citation [key]: …" per key not in the findings; "citation check:
+//     <line>" per line of # Citation check; "unsupported: <claim>" and
+//     "invalid citation: <claim>" per "unsupported: "/"invalid: " item of
+//     # Claim check (the agent's claim-level verifier); "uncovered:
+//     <sub-question>" per sub-question fewer than half of whose content
+//     words appear in the report's body (headings excluded). Score = 1 −
+//     (0.10 per uncited sentence + 0.15 per unresolved key + 0.05 per check
+//     line + 0.10 per unsupported claim + 0.15 per invalid one + 0.40 ×
 //     share of sub-questions uncovered + 0.50 if nothing is cited), clamped
 //     to [0, 1] and rounded to three decimals. Findings without any key
 //     score 0.

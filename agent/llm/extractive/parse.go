@@ -20,6 +20,17 @@ const (
 	SectionReport         = "Report"
 	SectionCritique       = "Critique"
 	SectionCitationCheck  = "Citation check"
+	// SectionClaimCheck lists the claims the claim-level citation check
+	// (agent/research/verify) found unsupported or invalid, one
+	// "- unsupported: <claim>" or "- invalid: <claim>" line each, the
+	// claim as written without its citation marks.
+	SectionClaimCheck = "Claim check"
+)
+
+// The prefixes of a # Claim check line.
+const (
+	ClaimUnsupported = "unsupported: "
+	ClaimInvalid     = "invalid: "
 )
 
 // The structured-output schemas and supervisor tools of the protocol.
@@ -35,6 +46,7 @@ const (
 var knownSections = map[string]bool{
 	SectionQuestion: true, SectionClarifications: true, SectionBrief: true, SectionSubQuestions: true, SectionLimits: true,
 	SectionFindings: true, SectionReport: true, SectionCritique: true, SectionCitationCheck: true,
+	SectionClaimCheck: true,
 }
 
 // parseSections reads the protocol's "# Name" sections of text. Only the

@@ -225,8 +225,9 @@ type block struct {
 }
 
 // revise fixes a report after a critique: body sentences without a key
-// that resolves in the findings are removed (unresolved keys are dropped
-// from sentences that keep a good one); each sub-question the critique
+// that resolves in the findings, and those the # Claim check lists, are
+// removed (unresolved keys are dropped from sentences that keep a good
+// one); each sub-question the critique
 // names as uncovered, or whose section was emptied, gets the most similar
 // unused findings; an emptied Summary is refilled. Everything else is kept.
 func (w *writing) revise(ctx context.Context) string {
@@ -242,6 +243,14 @@ func (w *writing) revise(ctx context.Context) string {
 	for i, c := range w.claims {
 		index[strings.ToLower(collapse(c.text))] = i
 	}
+	// Claims the verifier found unsupported or invalid are dropped, and
+	// the findings they quote are not used again.
+	drop := newClaimMatcher(claimCheck(w.sec[SectionClaimCheck]))
+	for i, c := range w.claims {
+		if drop.match(c.text) {
+			used[i] = true
+		}
+	}
 	for bi := range blocks {
 		var kept []string
 		for _, l := range blocks[bi].lines {
@@ -251,6 +260,9 @@ func (w *writing) revise(ctx context.Context) string {
 			}
 			var parts []string
 			for _, c := range parseClaims(listItem(strings.TrimSpace(l))) {
+				if drop.match(c.text) {
+					continue
+				}
 				var good []string
 				for _, k := range c.keys {
 					if w.keys[k] && !containsStr(good, k) {

@@ -197,3 +197,61 @@ func TestCritic(t *testing.T) {
 	r := critic(t, revised)
 	assert.Greater(t, r.Score, b.Score, "revised:\n%s\n%v", revised, r)
 }
+
+// fabricated is a sentence no finding says, pinned on a real key.
+const fabricated = "The Go garbage collector was designed by a committee of forty engineers in 1998."
+
+func TestClaimCheckCritiqueAndRevision(t *testing.T) {
+	draft := "# Go's garbage collector\n\n## Summary\n\n" +
+		"Pause times are typically well under a millisecond. [aa11bb22cc33#3] " + fabricated + " [aa11bb22cc33#3]\n\n" +
+		"## How does the Go garbage collector keep pause times short?\n\n" +
+		"Go 1.5 replaced the stop-the-world garbage collector with a concurrent one. [dd44ee55ff66#2]\n\n" +
+		"## What do the GOGC and GOMEMLIMIT settings control?\n\n" +
+		"- The GOGC environment variable sets the garbage collection target percentage. [aa11bb22cc33#4]\n" +
+		"- The memory limit, set with GOMEMLIMIT, caps the total memory the Go runtime uses. [aa11bb22cc33#5]\n\n" +
+		"## How does escape analysis reduce garbage collector work?\n\n" +
+		"Escape analysis decides whether a value can live on the stack. [0a1b2c3d4e5f#0]\n"
+	// The agent's verifier lists claims as written in the numbered report,
+	// without their marks.
+	check := section("Claim check", bullets(
+		"unsupported: "+fabricated,
+		"invalid: The memory limit, set with GOMEMLIMIT, caps the total memory the Go runtime uses.",
+	))
+
+	user := writerUser(findingsText, section("Report", draft))
+	plain := critic(t, draft)
+	resp := generate(t, llm.Request{
+		Role:     llm.CallCritic,
+		Schema:   &llm.ResponseSchema{Name: "critique"},
+		Messages: []llm.Message{llm.System("criticize"), llm.User(user + "\n" + check)},
+	})
+	var c critique
+	require.NoError(t, json.Unmarshal([]byte(resp.Message.Text()), &c))
+	assert.Contains(t, c.Issues, "unsupported: "+fabricated, "an issue per unsupported claim")
+	assert.Contains(t, c.Issues, "invalid citation: The memory limit, set with GOMEMLIMIT, caps the total memory the Go runtime uses.")
+	// 0.10 per unsupported claim, 0.15 per invalid one.
+	assert.InDelta(t, plain.Score-0.25, c.Score, 1e-9, "plain %v\nchecked %v", plain, c)
+
+	revised := write(t, writerUser(findingsText, section("Report", draft), section("Critique", bullets(c.Issues...)), check))
+	assert.NotContains(t, revised, "committee", "the unsupported sentence is dropped")
+	assert.NotContains(t, revised, "caps the total memory", "the invalid sentence is dropped and not re-added")
+	assert.Contains(t, revised, "Pause times are typically well under a millisecond. [aa11bb22cc33#3]", "the rest is kept")
+	assert.Contains(t, revised, "The GOGC environment variable sets the garbage collection target percentage. [aa11bb22cc33#4]\n", "the other list item is kept")
+	assert.Contains(t, revised, "Escape analysis decides whether a value can live on the stack. [0a1b2c3d4e5f#0]")
+	checkReport(t, revised)
+
+	// Without the claim check the fabricated sentence stays: it is cited.
+	kept := write(t, writerUser(findingsText, section("Report", draft), section("Critique", bullets("uncovered: nothing"))))
+	assert.Contains(t, kept, fabricated)
+}
+
+func TestClaimMatchingToleratesSplitting(t *testing.T) {
+	draft := "# GC\n\n## Summary\n\n" +
+		"Pause times are typically well under a millisecond. [aa11bb22cc33#3]\n\n" +
+		"## Pauses\n\nGo 1.5 replaced the stop-the-world garbage collector with a concurrent one. [dd44ee55ff66#2]\n"
+	// A verifier that merged two sentences into one claim still names both.
+	check := section("Claim check", bullets("unsupported: **Go 1.5** replaced the stop-the-world garbage collector with a concurrent one. And more words follow here."))
+	revised := write(t, writerUser(findingsText, section("Report", draft), section("Critique", bullets("unsupported: x")), check))
+	assert.NotContains(t, revised, "stop-the-world")
+	assert.Contains(t, revised, "Pause times are typically well under a millisecond.")
+}

@@ -1,0 +1,183 @@
+package verify_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/deepctx/deepctx/agent/research/verify"
+)
+
+// memCorpus is an in-memory corpus: passages by "doc#chunk", counting
+// lookups.
+type memCorpus struct {
+	mu       sync.Mutex
+	passages map[string]string
+	lookups  map[string]int
+}
+
+func newMemCorpus() *memCorpus {
+	return &memCorpus{lookups: map[string]int{}, passages: map[string]string{
+		"chan#0":  "A send on a channel happens before the corresponding receive from that channel completes.",
+		"mutex#2": "For any sync.Mutex variable l, call n of l.Unlock() happens before call m of l.Lock() returns when n < m.",
+		"empty#0": "  \n",
+	}}
+}
+
+func (c *memCorpus) Passage(ctx context.Context, doc string, chunk int) (string, error) {
+	key := fmt.Sprintf("%s#%d", doc, chunk)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lookups[key]++
+	p, ok := c.passages[key]
+	if !ok {
+		return "", fmt.Errorf("no passage %s", key)
+	}
+	return p, nil
+}
+
+const report = `# Go memory model
+
+## Summary
+
+A send on a channel happens before the corresponding receive completes [1]. Tomatoes need six hours of direct sunlight every day [1].
+
+## Mutexes
+
+- Unlock call n happens before Lock call m returns when n < m [2][3].
+- This claim cites a source the report does not list [7].
+- This claim cites a passage that no longer exists [4].
+- This claim cites a passage that is empty now [5].
+- Nothing supports this sentence in any way at all.
+
+A send on a channel happens before the corresponding receive completes. [1][6]
+
+## Sources
+
+1. Channels — /docs/chan.md (passage 0)
+2. Mutexes — /docs/mutex.md (passage 2)
+`
+
+var cites = []verify.Citation{
+	{N: 1, DocID: "chan", Chunk: 0},
+	{N: 2, DocID: "mutex", Chunk: 2},
+	{N: 3, DocID: "mutex", Chunk: 2}, // the same passage under a second number
+	{N: 4, DocID: "gone", Chunk: 9},
+	{N: 5, DocID: "empty", Chunk: 0},
+	{N: 6, DocID: "chan", Chunk: 0},
+}
+
+func statuses(cv verify.ClaimVerdict) []verify.Status {
+	var out []verify.Status
+	for _, v := range cv.Verdicts {
+		out = append(out, v.Status)
+	}
+	return out
+}
+
+func TestCheck(t *testing.T) {
+	corpus := newMemCorpus()
+	res, err := verify.Check(context.Background(), report, cites, corpus, verify.Lexical{})
+	require.NoError(t, err)
+
+	require.Len(t, res.Claims, 8)
+	S, U, I := verify.StatusSupported, verify.StatusUnsupported, verify.StatusInvalid
+	want := [][]verify.Status{{S}, {U}, {S, S}, {I}, {I}, {I}, nil, {S, S}}
+	for i, w := range want {
+		assert.Equal(t, w, statuses(res.Claims[i]), "claim %d: %s", i, res.Claims[i].Claim.Text)
+	}
+	assert.Equal(t, 5, res.Supported)
+	assert.Equal(t, 1, res.Unsupported, "the fabricated claim with a real citation")
+	assert.Equal(t, 3, res.Invalid)
+	assert.Equal(t, 1, res.Uncited)
+
+	acc, ok := res.CitationAccuracy()
+	require.True(t, ok)
+	assert.InDelta(t, 5.0/6, acc, 1e-9)
+	// Distinct supported (claim, passage) pairs: the channel claim (its
+	// repeat and second number cite the same passage) and the mutex claim
+	// ([2] and [3] are one passage).
+	assert.Equal(t, 2, res.EffectiveCitations())
+
+	assert.Contains(t, res.Claims[3].Verdicts[0].Reason, "not one of the report's 6 sources")
+	assert.Contains(t, res.Claims[4].Verdicts[0].Reason, "does not resolve")
+	assert.Contains(t, res.Claims[5].Verdicts[0].Reason, "empty")
+	assert.Equal(t, "mutex", res.Claims[2].Verdicts[1].DocID)
+
+	// Every distinct passage was resolved once.
+	assert.Equal(t, map[string]int{"chan#0": 1, "mutex#2": 1, "gone#9": 1, "empty#0": 1}, corpus.lookups)
+
+	sum := res.Summary()
+	assert.Equal(t, verify.Summary{
+		Claims: 8, Supported: 5, Unsupported: 1, Invalid: 3, Uncited: 1, Effective: 2,
+		UnsupportedClaims: []string{"Tomatoes need six hours of direct sunlight every day."},
+		InvalidClaims: []string{
+			"This claim cites a source the report does not list.",
+			"This claim cites a passage that no longer exists.",
+			"This claim cites a passage that is empty now.",
+		},
+	}, sum)
+	sacc, ok := sum.CitationAccuracy()
+	assert.True(t, ok)
+	assert.Equal(t, acc, sacc)
+
+	// Result and Summary round-trip through JSON, methods included.
+	var back verify.Result
+	data, err := json.Marshal(res)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &back))
+	assert.Equal(t, res, back)
+	assert.Equal(t, 2, back.EffectiveCitations())
+	var sback verify.Summary
+	data, err = json.Marshal(sum)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &sback))
+	assert.Equal(t, sum, sback)
+}
+
+func TestCheckJudgesEachPairOnce(t *testing.T) {
+	var mu sync.Mutex
+	calls := map[string]int{}
+	sup := verify.SupporterFunc(func(ctx context.Context, claim, passage string) (verify.Support, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls[claim]++
+		return verify.Support{Supported: true, Score: 1}, nil
+	})
+	_, err := verify.Check(context.Background(), report, cites, newMemCorpus(), sup)
+	require.NoError(t, err)
+	for claim, n := range calls {
+		assert.Equal(t, 1, n, claim)
+	}
+}
+
+func TestCheckNoValidCitation(t *testing.T) {
+	res, err := verify.Check(context.Background(), "A claim without any citation at all.", nil, newMemCorpus(), nil)
+	require.NoError(t, err)
+	_, ok := res.CitationAccuracy()
+	assert.False(t, ok)
+	assert.Equal(t, 1, res.Uncited)
+	_, ok = res.Summary().CitationAccuracy()
+	assert.False(t, ok)
+}
+
+func TestCheckErrors(t *testing.T) {
+	_, err := verify.Check(context.Background(), report, cites, nil, nil)
+	require.ErrorIs(t, err, verify.ErrNoResolver)
+
+	boom := errors.New("judge down")
+	failing := verify.SupporterFunc(func(context.Context, string, string) (verify.Support, error) { return verify.Support{}, boom })
+	_, err = verify.Check(context.Background(), report, cites, newMemCorpus(), failing)
+	require.ErrorIs(t, err, boom, "a supporter's failure is an error, never a verdict")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = verify.Check(ctx, report, cites, newMemCorpus(), nil)
+	require.ErrorIs(t, err, context.Canceled)
+}
