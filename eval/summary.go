@@ -144,7 +144,7 @@ func Summarize(h Header, records []Record, pairs []PairRecord, opts stats.Bootst
 			}
 		}
 		for _, name := range roundScorers {
-			if rounds := summarizeRounds(mine, name, reduce, opts); len(rounds) > 1 {
+			if rounds := summarizeRounds(mine, name, reduce, opts); len(rounds) > 0 {
 				vs.Rounds[name] = rounds
 			}
 		}
