@@ -309,9 +309,12 @@ func summarizePairs(pairs []PairRecord, opts stats.BootstrapOptions) []PairSumma
 // Comparison is the paired difference of one scorer between two
 // variants (B minus A) over the samples both ran.
 type Comparison struct {
-	Scorer string       `json:"scorer"`
-	A      string       `json:"a"`
-	B      string       `json:"b"`
+	Scorer string `json:"scorer"`
+	A      string `json:"a"`
+	B      string `json:"b"`
+	// Split is the half compared ("dev" or "test"), or empty for all
+	// samples.
+	Split  string       `json:"split,omitempty"`
 	Paired stats.Paired `json:"paired"`
 	// Verdict is "better", "worse" (B against A, by the scorer's
 	// direction) or "no significant difference"; "significant" only
@@ -328,7 +331,7 @@ type Comparison struct {
 func Compare(ra []Record, a string, rb []Record, b string, names []string, higher map[string]bool, split string, opts stats.BootstrapOptions) []Comparison {
 	var out []Comparison
 	for _, name := range names {
-		c := Comparison{Scorer: name, A: a, B: b}
+		c := Comparison{Scorer: name, A: a, B: b, Split: split}
 		oa := Observations(filterVariant(ra, a), name, split)
 		ob := Observations(filterVariant(rb, b), name, split)
 		if len(oa) == 0 && len(ob) == 0 {

@@ -238,7 +238,11 @@ func Comparisons(w io.Writer, cmps []eval.Comparison) error {
 }
 
 func writeComparisons(b *strings.Builder, cmps []eval.Comparison) {
-	b.WriteString("Paired difference B − A over the samples both ran, with its 95% CI and the sign-flip permutation p-value.\n\n")
+	b.WriteString("Paired difference B − A over the samples both ran, with its 95% CI and the sign-flip permutation p-value")
+	if len(cmps) > 0 && cmps[0].Split != "" {
+		fmt.Fprintf(b, ", on the %s half", cmps[0].Split)
+	}
+	b.WriteString(". A difference is significant only when its CI excludes 0.\n\n")
 	mdRow(b, []string{"scorer", "A", "B", "B − A", "95% CI", "p", "n", "verdict"})
 	mdRule(b, 8)
 	for _, c := range cmps {
