@@ -290,6 +290,13 @@ func (o Options) openLog(s *Suite) (*Log, map[TaskKey]Record, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	h, err := l.Header()
+	if err != nil {
+		return nil, nil, err
+	}
+	if h.SuiteHash != "" && h.SuiteHash != s.Hash() {
+		return nil, nil, fmt.Errorf("%w: the suite changed since %s was written (its samples or variants differ), so its finished attempts would mix with new ones; start a new log", ErrSelection, o.Dir)
+	}
 	records, err := l.Records()
 	if err != nil {
 		return nil, nil, err

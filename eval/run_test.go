@@ -296,3 +296,14 @@ func TestKill9ThenResumeKeepsEveryFinishedAttempt(t *testing.T) {
 func runtimeGosched() { time.Sleep(10 * time.Millisecond) } //nolint: polling a child process's files has no event to wait on
 
 var statsOpts = stats.BootstrapOptions{Resamples: 500}
+
+func TestResumeRefusesAChangedSuite(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "log")
+	_, err := eval.Run(context.Background(), testSuite(2), eval.Options{System: &echoSystem{}, Dir: dir, Variants: []string{"a"}})
+	require.NoError(t, err)
+	changed := testSuite(2)
+	changed.Samples[0].Question = "Another question?"
+	_, err = eval.Run(context.Background(), changed, eval.Options{System: &echoSystem{}, Dir: dir, Resume: true, Variants: []string{"a"}})
+	require.ErrorIs(t, err, eval.ErrSelection)
+	assert.Contains(t, err.Error(), "the suite changed")
+}

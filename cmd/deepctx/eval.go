@@ -168,7 +168,6 @@ func runEval(cmd *cobra.Command, suitePath string, f evalRunFlags) error {
 		MaxCostUSD: f.maxCost, MaxTokens: f.maxTokens, Version: buildVersion(), SystemName: "deepctx research",
 		UserModel: env.userModel, Progress: prog.update,
 	})
-	prog.done()
 	if outcome.Log == nil {
 		if errors.Is(runErr, eval.ErrSuite) || errors.Is(runErr, eval.ErrSelection) {
 			return usageError{runErr}
@@ -365,7 +364,6 @@ func (p *evalProgress) update(pr eval.Progress) {
 		pr.Elapsed.Round(time.Second), pr.ETA.Round(time.Second))
 }
 
-func (p *evalProgress) done() {}
 
 // evalIndex opens the index at db and brings the suite's corpus up to date in it.
 func evalIndex(ctx context.Context, w io.Writer, db string, roots []string) (*search.Index, error) {
