@@ -2,6 +2,8 @@ package eval
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,9 +45,10 @@ type ResearchSystem struct {
 	// base_url overrides the address of its default model's provider.
 	Providers provider.Options
 	// CacheDir, when set, puts every model call through a replay cassette
-	// per variant (CacheDir/<variant>.jsonl): a call made before is
-	// answered from the cassette, a new one recorded. Cassettes hold no
-	// secrets. Optional.
+	// per variant and model configuration (CacheDir/<variant>-<hash of its
+	// models>.jsonl): a call made before is answered from the cassette, a
+	// new one recorded. Rate limits and transient faults are not recorded,
+	// and cassettes hold no secrets. Optional.
 	CacheDir string
 
 	mu        sync.Mutex
@@ -207,29 +210,37 @@ func (s *ResearchSystem) model(v Variant) (llm.Model, string, string, error) {
 	if s.CacheDir == "" {
 		return router, engineName, budget, nil
 	}
-	c, err := s.cassette(v.Name, router)
+	c, err := s.cassette(cassetteName(v.Name, engineName), router)
 	if err != nil {
 		return nil, "", "", err
 	}
 	return c, engineName, budget, nil
 }
 
-// cassette returns the variant's cassette, opened once and shared by its
-// tasks.
-func (s *ResearchSystem) cassette(variant string, inner llm.Model) (*replay.Cassette, error) {
+// cassetteName names a variant's cassette after the variant and its
+// models, so a variant whose models change never replays another model's
+// answers.
+func cassetteName(variant, models string) string {
+	sum := sha256.Sum256([]byte(models))
+	return variant + "-" + hex.EncodeToString(sum[:4])
+}
+
+// cassette returns the named cassette, opened once and shared by the
+// variant's tasks.
+func (s *ResearchSystem) cassette(name string, inner llm.Model) (*replay.Cassette, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c, ok := s.cassettes[variant]; ok {
+	if c, ok := s.cassettes[name]; ok {
 		return c, nil
 	}
-	c, err := replay.ReplayOrRecord(inner, filepath.Join(s.CacheDir, variant+".jsonl"))
+	c, err := replay.ReplayOrRecord(inner, filepath.Join(s.CacheDir, name+".jsonl"))
 	if err != nil {
 		return nil, fmt.Errorf("eval: cache: %w", err)
 	}
 	if s.cassettes == nil {
 		s.cassettes = map[string]*replay.Cassette{}
 	}
-	s.cassettes[variant] = c
+	s.cassettes[name] = c
 	return c, nil
 }
 

@@ -42,8 +42,8 @@ type Options struct {
 	// Scorers score every finished attempt, in order. Optional; without
 	// scorers the log holds outputs only (rescore later).
 	Scorers []Named
-	// PairScorers judge two variants' reports side by side; they run for
-	// every variant against the first one, on samples both finished.
+	// PairScorers judge two variants' reports side by side, for the
+	// suite's comparisons (Suite.Pairs), on the samples both finished.
 	// Optional.
 	PairScorers []NamedPair
 	// Corpus resolves citations for scorers. Optional: scorers that need
@@ -524,40 +524,49 @@ func ScoreAll(ctx context.Context, scorers []Named, s Sample, res Result) map[st
 	return out
 }
 
-// runPairs runs the pair scorers: every variant against the first, on the
-// samples and epochs both finished.
+// runPairs runs the pair scorers on the suite's comparisons.
 func (r *runner) runPairs(ctx context.Context, s *Suite) error {
 	if len(r.opts.PairScorers) == 0 {
 		return nil
-	}
-	h, err := r.log.Header()
-	if err != nil {
-		return err
 	}
 	records, err := r.log.Records()
 	if err != nil {
 		return err
 	}
-	return RunPairs(ctx, r.log, s, h.Variants, records, r.opts.PairScorers)
+	return RunPairs(ctx, r.log, s, records, r.opts.PairScorers, r.opts.Corpus, false)
 }
 
-// RunPairs judges every variant in variants[1:] against variants[0] on
-// the samples and epochs both finished, and writes the verdicts to l.
-func RunPairs(ctx context.Context, l *Log, s *Suite, variants []string, records []Record, scorers []NamedPair) error {
-	if len(variants) < 2 || len(scorers) == 0 {
+// RunPairs judges the suite's comparisons (Suite.Pairs: B against A) on
+// the samples and epochs both variants finished, and writes the verdicts
+// to l. A pair already judged in the log is skipped unless again is set
+// (rescoring), so resuming repeats no judge call.
+func RunPairs(ctx context.Context, l *Log, s *Suite, records []Record, scorers []NamedPair, corpus verify.Resolver, again bool) error {
+	if len(scorers) == 0 {
 		return nil
 	}
 	byKey := map[TaskKey]Record{}
 	for _, rec := range records {
 		byKey[rec.Key()] = rec
 	}
-	base := variants[0]
-	for _, v := range variants[1:] {
+	done := map[string]bool{}
+	if !again {
+		pairs, err := l.Pairs()
+		if err != nil {
+			return err
+		}
+		for _, p := range pairs {
+			done[fmt.Sprintf("%s~%s/%s/e%d", p.A, p.B, p.Sample, p.Epoch)] = true
+		}
+	}
+	result := func(rec Record) Result {
+		return Result{Variant: rec.Variant, Epoch: rec.Epoch, Output: rec.Output, Wall: rec.WallNS, Corpus: corpus, Dir: l.RunDir(rec.Key())}
+	}
+	for _, pair := range s.Pairs() {
 		for _, rec := range records {
-			if rec.Variant != base || rec.Status != RecordOK {
+			if rec.Variant != pair.A || rec.Status != RecordOK || done[fmt.Sprintf("%s~%s/%s/e%d", pair.A, pair.B, rec.Sample, rec.Epoch)] {
 				continue
 			}
-			other, ok := byKey[TaskKey{v, rec.Sample, rec.Epoch}]
+			other, ok := byKey[TaskKey{pair.B, rec.Sample, rec.Epoch}]
 			if !ok || other.Status != RecordOK {
 				continue
 			}
@@ -565,11 +574,9 @@ func RunPairs(ctx context.Context, l *Log, s *Suite, variants []string, records 
 			if !ok {
 				continue
 			}
-			p := PairRecord{A: base, B: v, Sample: rec.Sample, Epoch: rec.Epoch, Scores: map[string]PairScore{}}
-			a := Result{Variant: base, Epoch: rec.Epoch, Output: rec.Output, Wall: rec.WallNS}
-			b := Result{Variant: v, Epoch: rec.Epoch, Output: other.Output, Wall: other.WallNS}
+			p := PairRecord{A: pair.A, B: pair.B, Sample: rec.Sample, Epoch: rec.Epoch, Scores: map[string]PairScore{}}
 			for _, ps := range scorers {
-				p.Scores[ps.Name] = pairScoreOf(ctx, ps.Scorer, smp, a, b)
+				p.Scores[ps.Name] = pairScoreOf(ctx, ps.Scorer, smp, result(rec), result(other))
 			}
 			if ctx.Err() != nil {
 				return ctx.Err()

@@ -364,7 +364,6 @@ func (p *evalProgress) update(pr eval.Progress) {
 		pr.Elapsed.Round(time.Second), pr.ETA.Round(time.Second))
 }
 
-
 // evalIndex opens the index at db and brings the suite's corpus up to date in it.
 func evalIndex(ctx context.Context, w io.Writer, db string, roots []string) (*search.Index, error) {
 	for _, r := range roots {

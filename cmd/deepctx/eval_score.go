@@ -54,7 +54,7 @@ written again. The corpus is re-indexed from the log's suite into --db.`,
 				if err != nil {
 					return err
 				}
-				if err := eval.RunPairs(ctx, l, h.Suite, h.Variants, records, pairs); err != nil {
+				if err := eval.RunPairs(ctx, l, h.Suite, records, pairs, env.resolver, true); err != nil {
 					return err
 				}
 			}

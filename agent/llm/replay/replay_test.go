@@ -523,6 +523,26 @@ func TestReplayOrRecord(t *testing.T) {
 	}
 }
 
+func TestReplayOrRecordDoesNotKeepAnOutage(t *testing.T) {
+	path := cassettePath(t)
+	req := llm.Request{Messages: []llm.Message{llm.User("a")}}
+	down := scripted.New(scripted.Err(llm.ErrTransient))
+	c, err := replay.ReplayOrRecord(down, path)
+	require.NoError(t, err)
+	_, err = c.Generate(ctx, req)
+	require.ErrorIs(t, err, llm.ErrTransient)
+	require.NoError(t, c.Close())
+
+	up := scripted.New(scripted.Text("A"))
+	c, err = replay.ReplayOrRecord(up, path)
+	require.NoError(t, err)
+	resp, err := c.Generate(ctx, req)
+	require.NoError(t, err, "a transient fault was not recorded: the model is asked again")
+	assert.Equal(t, "A", resp.Message.Text())
+	assert.Equal(t, 1, up.Calls())
+	require.NoError(t, c.Close())
+}
+
 func TestUnterminatedLastLineIsContinued(t *testing.T) {
 	path := cassettePath(t)
 	record(t, path, scripted.New(scripted.Text("A")), llm.Request{Messages: []llm.Message{llm.User("a")}})

@@ -11,9 +11,11 @@ var errClosed = errors.New("cassette closed")
 
 // record appends one interaction to the cassette and syncs it to disk, so
 // a killed process loses at most the calls in flight. Cancellations are not
-// recorded.
+// recorded; nor, when the cassette fills gaps (ModeReplayOrRecord), are
+// rate limits and transient faults, so a later run asks the model again
+// instead of replaying an outage forever.
 func (c *Cassette) record(key string, canon []byte, resp llm.Response, callErr error) error {
-	if callErr != nil && !recordable(callErr) {
+	if callErr != nil && (!recordable(callErr) || c.cfg.Mode == ModeReplayOrRecord && llm.Retryable(callErr)) {
 		return nil
 	}
 	data, err := c.encodeLine(key, canon, resp, callErr)
