@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 PKGS    := ./...
 
-.PHONY: build test bench demo fmt eval
+.PHONY: build test bench demo fmt eval fuzz
 
 ## build: compile the CLI to bin/deepctx
 build:
@@ -44,3 +44,14 @@ eval: build
 	$(BIN) eval run eval/suites/godocs/suite.yaml --db $(EVAL_DIR)/index --out $(EVAL_DIR)/godocs --max-parallel 2
 	cp $(EVAL_DIR)/godocs/report.md benchmarks/results/eval-godocs.md
 	cp $(EVAL_DIR)/godocs/report.html benchmarks/results/eval-godocs.html
+
+## fuzz: run every Go fuzz target for FUZZTIME each (default 20s); seeds also run in make test
+FUZZTIME ?= 20s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+		for fn in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
+			echo "fuzz $$pkg $$fn"; \
+			$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
