@@ -13,11 +13,37 @@ import (
 // JSON shapes, so that it works alike on a Score fresh from a scorer
 // (typed values) and on one read back from a log (maps and slices).
 
-// claimVerdict mirrors the citation_accuracy scorer's metadata "claims".
+// claimVerdict is one claim of the citation_accuracy scorer's metadata
+// "claims" (a []verify.ClaimVerdict), flattened for the drill-down:
+// report[Offset:End] is the claim with its citation marks.
 type claimVerdict struct {
-	Text      string            `json:"text"`
-	Offset    int               `json:"offset"`
-	Citations []citationVerdict `json:"citations"`
+	Text      string
+	Offset    int
+	End       int
+	Citations []citationVerdict
+}
+
+// wireClaimVerdict mirrors the JSON of verify.ClaimVerdict.
+type wireClaimVerdict struct {
+	Claim struct {
+		Text   string `json:"text"`
+		Offset int    `json:"offset"`
+		End    int    `json:"end"`
+	} `json:"claim"`
+	Verdicts []citationVerdict `json:"verdicts"`
+}
+
+// claimsOf reads the claims of a citation_accuracy score's metadata.
+func claimsOf(meta map[string]any) []claimVerdict {
+	var wire []wireClaimVerdict
+	if meta == nil || !decodeMeta(meta, "claims", &wire) {
+		return nil
+	}
+	out := make([]claimVerdict, len(wire))
+	for i, w := range wire {
+		out[i] = claimVerdict{Text: w.Claim.Text, Offset: w.Claim.Offset, End: w.Claim.End, Citations: w.Verdicts}
+	}
+	return out
 }
 
 type citationVerdict struct {
@@ -58,10 +84,11 @@ type located struct {
 	claim            claimVerdict
 }
 
-// locate finds each claim in report: at its offset when the text is
-// there, else at the first occurrence of its text after the previous
-// claim. Claims that cannot be found or overlap an earlier one are left
-// out. A claim's markers are looked for up to the end of its line or the
+// locate finds each claim in report: at [Offset, End) when that span
+// lies in the report after the previous claim, else at the first
+// occurrence of its text after the previous claim (a report edited after
+// scoring). Claims that cannot be found or overlap an earlier one are
+// left out. A claim's markers are looked for up to the end of its line or the
 // next claim, whichever comes first.
 func locate(report string, claims []claimVerdict) []located {
 	var out []located
@@ -70,18 +97,18 @@ func locate(report string, claims []claimVerdict) []located {
 	copy(sorted, claims)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Offset < sorted[j].Offset })
 	for _, c := range sorted {
-		start := -1
-		if c.Offset >= from && c.Offset <= len(report) && strings.HasPrefix(report[c.Offset:], c.Text) {
-			start = c.Offset
-		} else if c.Text != "" {
+		start, end := -1, -1
+		switch {
+		case c.Offset >= from && c.End > c.Offset && c.End <= len(report):
+			start, end = c.Offset, c.End
+		case c.Text != "":
 			if i := strings.Index(report[from:], c.Text); i >= 0 {
-				start = from + i
+				start, end = from+i, from+i+len(c.Text)
 			}
 		}
 		if start < 0 {
 			continue
 		}
-		end := start + len(c.Text)
 		out = append(out, located{start: start, end: end, claim: c})
 		from = end
 	}

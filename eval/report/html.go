@@ -364,10 +364,7 @@ func buildAttempt(r eval.Record, scorers []string, withOutput bool) attempt {
 	a.Headline = orDash(strings.Join(head, ", "))
 
 	out := r.Output
-	var claims []claimVerdict
-	if ca, ok := r.Scores["citation_accuracy"]; ok && ca.Metadata != nil {
-		decodeMeta(ca.Metadata, "claims", &claims)
-	}
+	claims := claimsOf(r.Scores["citation_accuracy"].Metadata)
 	if withOutput {
 		a.Report = markReport(out.Report, claims)
 		a.Marked = len(claims) > 0

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/deepctx/deepctx/agent/llm"
+	"github.com/deepctx/deepctx/agent/research/verify"
 	"github.com/deepctx/deepctx/eval"
 	"github.com/deepctx/deepctx/eval/stats"
 )
@@ -120,26 +121,28 @@ const q1Report = "# Go history\n\n" +
 	"<script>alert(1)</script> runs in no browser here.\n\n" +
 	"## Sources\n\n[1] go.dev history\n[2] release notes\n"
 
-// claimsOf returns citation_accuracy's claims for q1Report as a log
-// holds them after a JSON round trip.
-func claimsOf(t *testing.T, report string) []any {
+// fixtureClaims returns citation_accuracy's claims for q1Report in the
+// verifier's shape, as a log holds them after a JSON round trip.
+func fixtureClaims(t *testing.T, report string) []any {
 	t.Helper()
-	c1 := "Go was released in 2009 [1]."
-	c2 := "It has had generics since 1.18 [2][3]."
-	c3 := "<script>alert(1)</script> runs in no browser here."
-	off := func(s string) int {
-		i := strings.Index(report, s)
-		require.GreaterOrEqual(t, i, 0, s)
-		return i
+	claim := func(text string, cites ...int) verify.Claim {
+		i := strings.Index(report, text)
+		require.GreaterOrEqual(t, i, 0, text)
+		return verify.Claim{Text: text, Cites: cites, Offset: i, End: i + len(text)}
 	}
-	return []any{
-		map[string]any{"text": c1, "offset": float64(off(c1)), "citations": []any{
-			map[string]any{"n": float64(1), "status": "supported", "reason": "the passage states 2009"}}},
-		map[string]any{"text": c2, "offset": float64(off(c2)), "citations": []any{
-			map[string]any{"n": float64(2), "status": "unsupported", "reason": "the passage does not mention 1.18"},
-			map[string]any{"n": float64(3), "status": "invalid", "reason": "no source [3]"}}},
-		map[string]any{"text": c3, "offset": float64(off(c3))},
+	verdicts := []verify.ClaimVerdict{
+		{Claim: claim("Go was released in 2009 [1].", 1), Verdicts: []verify.Verdict{
+			{N: 1, DocID: "history.md", Status: verify.StatusSupported, Score: 1, Reason: "the passage states 2009"}}},
+		{Claim: claim("It has had generics since 1.18 [2][3].", 2, 3), Verdicts: []verify.Verdict{
+			{N: 2, DocID: "go1.18.md", Chunk: 3, Status: verify.StatusUnsupported, Reason: "the passage does not mention 1.18"},
+			{N: 3, Status: verify.StatusInvalid, Reason: "no source [3]"}}},
+		{Claim: claim("<script>alert(1)</script> runs in no browser here.")},
 	}
+	data, err := json.Marshal(verdicts)
+	require.NoError(t, err)
+	var back []any
+	require.NoError(t, json.Unmarshal(data, &back))
+	return back
 }
 
 func fixtureRecords(t *testing.T) []eval.Record {
@@ -166,7 +169,7 @@ func fixtureRecords(t *testing.T) []eval.Record {
 		"fact_recall": {Value: 0.5, Explanation: "1 of 2 key facts found in the report",
 			Metadata: map[string]any{"found": []any{"released in 2009"}, "missed": []any{"generics in 1.18"}, "rounds": []any{0.5, 0.5}}},
 		"citation_accuracy": {Value: 0.5, Explanation: "1 of 2 cited claim–passage pairs supported",
-			Metadata: map[string]any{"claims": claimsOf(t, q1Report), "supported": 1.0, "unsupported": 1.0, "invalid": 1.0, "uncited": 1.0}},
+			Metadata: map[string]any{"claims": fixtureClaims(t, q1Report), "supported": 1.0, "unsupported": 1.0, "invalid": 1.0, "uncited": 1.0}},
 		"billed_tokens": {Value: 8745},
 		"cost_usd":      {Value: 0.01234},
 		"race": {Value: 0.55, Explanation: "RACE 0.550 relative to the reference (1 judge)", Metadata: map[string]any{
