@@ -1,7 +1,6 @@
 package eval
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,15 +11,17 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/deepctx/deepctx/agent/llm"
 )
 
 // The eval log is a folder, readable with jq and safe against kill -9:
 //
 //	log.json                 Header: suite, versions, variants, scorers, status
-//	index.jsonl              one line per finished attempt, appended (a journal)
+//	index.jsonl              one line per finished attempt, appended (a journal; on resume a key may repeat, the last line wins)
 //	samples/<variant>/<sample>/e<epoch>/record.json   the Record, written atomically
 //	samples/<variant>/<sample>/e<epoch>/run/          the run folder (report, sources, events)
-//	pairs/<a>~<b>/<sample>.json                       side-by-side judge verdicts
+//	pairs/<a>~<b>/<sample>.e<epoch>.json              side-by-side judge verdicts
 //	cache/<key>.json                                  values scorers compute once (rubrics)
 //
 // record.json is the source of truth: an attempt counts as finished when
@@ -60,16 +61,22 @@ type Header struct {
 	SuiteHash string     `json:"suite_hash"`
 	Corpus    []Snapshot `json:"corpus,omitempty"`
 	Variants  []string   `json:"variants"`
-	Epochs    int        `json:"epochs"`
-	Reducer   string     `json:"reducer"`
-	Scorers   []string   `json:"scorers"`
-	Judges    []string   `json:"judges,omitempty"`
-	Version   string     `json:"deepctx_version"`
-	GoVersion string     `json:"go_version"`
-	System    string     `json:"system,omitempty"`
-	Created   time.Time  `json:"created"`
-	Updated   time.Time  `json:"updated"`
-	Status    string     `json:"status"`
+	// Samples and Split record a selection of the suite's samples, so a
+	// resume runs the same selection.
+	Samples   []string `json:"samples,omitempty"`
+	Split     string   `json:"split,omitempty"`
+	Epochs    int      `json:"epochs"`
+	Reducer   string   `json:"reducer"`
+	Scorers   []string `json:"scorers"`
+	Judges    []string `json:"judges,omitempty"`
+	Version   string   `json:"deepctx_version"`
+	GoVersion string   `json:"go_version"`
+	System    string   `json:"system,omitempty"`
+	// Command is the command line that ran the eval, for reports.
+	Command string    `json:"command,omitempty"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+	Status  string    `json:"status"`
 	// Note says why the eval stopped early, when it did.
 	Note string `json:"note,omitempty"`
 }
@@ -85,14 +92,21 @@ type Snapshot struct {
 
 // Record is one attempt of one sample under one variant and epoch.
 type Record struct {
-	Variant  string    `json:"variant"`
-	Sample   string    `json:"sample"`
-	Epoch    int       `json:"epoch"`
-	Split    string    `json:"split,omitempty"`
-	Tags     []string  `json:"tags,omitempty"`
-	Status   string    `json:"status"`
-	Error    string    `json:"error,omitempty"`
-	Attempts int       `json:"attempts"`
+	Variant  string   `json:"variant"`
+	Sample   string   `json:"sample"`
+	Epoch    int      `json:"epoch"`
+	Split    string   `json:"split,omitempty"`
+	Tags     []string `json:"tags,omitempty"`
+	Status   string   `json:"status"`
+	Error    string   `json:"error,omitempty"`
+	Attempts int      `json:"attempts"`
+	// Spent sums the usage of every attempt, failed ones included, and
+	// CostUSD prices it when the runner could (Options.Cost).
+	Spent   llm.Usage `json:"spent"`
+	CostUSD *float64  `json:"cost_usd,omitempty"`
+	// Scored is set once the scorers ran; a record written by a run killed
+	// while scoring is scored on resume without running the system again.
+	Scored   bool      `json:"scored"`
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
 	// WallNS is the system's time on the sample, ScoreNS the scorers'.
@@ -197,6 +211,12 @@ func (l *Log) WriteRecord(r Record) error {
 		return err
 	}
 	return l.appendIndex(r)
+}
+
+// rewriteRecord replaces a record already in the log (its scores), without
+// a new index line.
+func (l *Log) rewriteRecord(r Record) error {
+	return writeJSONAtomic(filepath.Join(l.TaskDir(r.Key()), recordFile), r)
 }
 
 type indexLine struct {
@@ -311,7 +331,11 @@ func (l *Log) Pairs() ([]PairRecord, error) {
 }
 
 // Cache returns the log's cache of values scorers compute once.
-func (l *Log) Cache() Cache { return fileCache{dir: filepath.Join(l.Dir, cacheDir)} }
+func (l *Log) Cache() Cache { return LogCache(l.Dir) }
+
+// LogCache returns the cache of the eval log at dir, which need not exist
+// yet: scorers built before Run creates the log can use it.
+func LogCache(dir string) Cache { return fileCache{dir: filepath.Join(dir, cacheDir)} }
 
 type fileCache struct{ dir string }
 
@@ -405,19 +429,4 @@ func writeFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("eval: write %s: %w", path, err)
 	}
 	return nil
-}
-
-// readLines reads a JSONL file's lines (for tests and tools).
-func readLines(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		out = append(out, sc.Text())
-	}
-	return out, sc.Err()
 }

@@ -47,8 +47,8 @@ func Rescore(ctx context.Context, l *Log, scorers []Named, corpus verify.Resolve
 		for k, v := range scores {
 			rec.Scores[k] = v
 		}
-		rec.ScoreNS = time.Since(start)
-		if err := writeJSONAtomic(l.TaskDir(rec.Key())+"/"+recordFile, rec); err != nil {
+		rec.ScoreNS, rec.Scored = time.Since(start), true
+		if err := l.rewriteRecord(rec); err != nil {
 			return n, err
 		}
 		n++

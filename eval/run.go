@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/deepctx/deepctx/agent/llm"
 	"github.com/deepctx/deepctx/agent/research/verify"
+	"github.com/deepctx/deepctx/eval/stats"
 )
 
 // Defaults of Options.
@@ -36,8 +38,11 @@ type Options struct {
 	System System
 	// Dir is the log folder: created, or reopened with Resume. Required.
 	Dir string
-	// Resume continues the log in Dir: finished attempts are kept; failed
-	// and unfinished ones run again.
+	// Resume continues the log in Dir: finished attempts are kept (and
+	// scored if a crash came between their run and their scores); failed
+	// and unfinished ones run again. Variants, Samples, Split, Epochs and
+	// Reducer left unset are taken from the log; the suite and corpus must
+	// be the ones it was written from.
 	Resume bool
 	// Scorers score every finished attempt, in order. Optional; without
 	// scorers the log holds outputs only (rescore later).
@@ -58,10 +63,11 @@ type Options struct {
 	// ("dev" or "test"). Optional.
 	Samples []string
 	Split   string
-	// Epochs repeats each sample. Optional. Defaults to 1.
+	// Epochs repeats each sample. Optional. Defaults to 1 (on resume, to
+	// the log's).
 	Epochs int
 	// Reducer combines epochs of a sample: "mean", "median", "max",
-	// "mode" or "pass@k". Optional. Defaults to "mean".
+	// "mode" or "pass@K" (e.g. "pass@3"). Optional. Defaults to "mean".
 	Reducer string
 	// MaxParallel caps attempts running at once. Optional. Defaults to
 	// DefaultMaxParallel.
@@ -75,15 +81,21 @@ type Options struct {
 	Retries      int
 	RetryBackoff time.Duration
 	// MaxCostUSD and MaxTokens stop the eval cleanly, before starting
-	// another attempt, once the finished attempts have spent that much
-	// (cost_usd scores; input plus output tokens). Optional. Zero means
-	// no limit.
+	// another attempt, once the attempts so far (failed ones and their
+	// retries included) have spent that much: input plus output tokens,
+	// and dollars as Cost prices them. Optional. Zero means no limit.
 	MaxCostUSD float64
 	MaxTokens  int
+	// Cost prices an attempt's usage in USD, reporting false when it
+	// cannot (an unknown model). Optional: without it MaxCostUSD cannot
+	// be enforced and Run refuses it.
+	Cost func(out Output, spent llm.Usage) (usd float64, ok bool)
 	// Version is the deepctx version recorded in the log. Optional.
 	Version string
-	// SystemName describes the system in the log. Optional.
+	// SystemName describes the system in the log, and Command the
+	// command line that ran the eval, for reports. Optional.
 	SystemName string
+	Command    string
 	// UserModel plays the simulated user of samples that give a persona.
 	// Optional: without it, persona users answer with DefaultAnswer.
 	UserModel llm.Model
@@ -132,6 +144,22 @@ func Run(ctx context.Context, suite *Suite, opts Options) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
+	if err := suite.Validate(); err != nil {
+		return Outcome{}, err
+	}
+	var prev *Header
+	if o.Resume {
+		if prev, err = o.previous(suite); err != nil {
+			return Outcome{}, err
+		}
+		o = o.resumedFrom(*prev)
+	}
+	if o.Epochs <= 0 {
+		o.Epochs = 1
+	}
+	if o.Reducer == "" {
+		o.Reducer = "mean"
+	}
 	tasks, err := o.matrix(suite)
 	if err != nil {
 		return Outcome{}, err
@@ -144,9 +172,17 @@ func Run(ctx context.Context, suite *Suite, opts Options) (Outcome, error) {
 	out := Outcome{Log: l}
 	var todo []task
 	for _, t := range tasks {
-		if rec, ok := kept[t.key]; ok && rec.Status == RecordOK {
+		rec, ok := kept[t.key]
+		if ok {
+			r.addSpent(rec) // failed attempts spent too
+		}
+		if ok && rec.Status == RecordOK {
 			out.Resumed++
-			r.addSpent(rec)
+			if !rec.Scored {
+				if err := r.scoreKept(ctx, t, rec); err != nil {
+					return out, err
+				}
+			}
 			continue
 		}
 		todo = append(todo, t)
@@ -189,14 +225,17 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Dir == "" {
 		return o, errors.New("eval: Options.Dir is required")
 	}
-	if o.Epochs <= 0 {
-		o.Epochs = 1
+	if o.Epochs < 0 {
+		return o, fmt.Errorf("%w: epochs %d is negative", ErrSelection, o.Epochs)
 	}
 	if o.MaxParallel <= 0 {
 		o.MaxParallel = DefaultMaxParallel
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
+	}
+	if o.MaxCostUSD > 0 && o.Cost == nil {
+		return o, fmt.Errorf("%w: MaxCostUSD needs Options.Cost to price usage", ErrSelection)
 	}
 	if o.Retries == 0 {
 		o.Retries = DefaultRetries
@@ -207,8 +246,10 @@ func (o Options) withDefaults() (Options, error) {
 	if o.RetryBackoff <= 0 {
 		o.RetryBackoff = DefaultRetryBackoff
 	}
-	if o.Reducer == "" {
-		o.Reducer = "mean"
+	if o.Reducer != "" {
+		if _, err := stats.ReducerByName(o.Reducer); err != nil {
+			return o, fmt.Errorf("%w: %v", ErrSelection, err)
+		}
 	}
 	if o.Split != "" && o.Split != "dev" && o.Split != "test" {
 		return o, fmt.Errorf("%w: split %q is neither dev nor test", ErrSelection, o.Split)
@@ -280,22 +321,15 @@ func (o Options) openLog(s *Suite) (*Log, map[TaskKey]Record, error) {
 	}
 	if !o.Resume {
 		l, err := CreateLog(o.Dir, Header{
-			Suite: s, SuiteHash: s.Hash(), Corpus: o.Snapshots, Variants: variants, Epochs: o.Epochs,
-			Reducer: o.Reducer, Scorers: names, Judges: s.Judges, Version: o.Version, System: o.SystemName,
-			Created: time.Now().UTC(), Status: StatusRunning,
+			Suite: s, SuiteHash: s.Hash(), Corpus: o.Snapshots, Variants: variants, Samples: o.Samples, Split: o.Split,
+			Epochs: o.Epochs, Reducer: o.Reducer, Scorers: names, Judges: s.Judges, Version: o.Version, System: o.SystemName,
+			Command: o.Command, Created: time.Now().UTC(), Status: StatusRunning,
 		})
 		return l, nil, err
 	}
 	l, err := OpenLog(o.Dir)
 	if err != nil {
 		return nil, nil, err
-	}
-	h, err := l.Header()
-	if err != nil {
-		return nil, nil, err
-	}
-	if h.SuiteHash != "" && h.SuiteHash != s.Hash() {
-		return nil, nil, fmt.Errorf("%w: the suite changed since %s was written (its samples or variants differ), so its finished attempts would mix with new ones; start a new log", ErrSelection, o.Dir)
 	}
 	records, err := l.Records()
 	if err != nil {
@@ -321,8 +355,57 @@ func (o Options) openLog(s *Suite) (*Log, map[TaskKey]Record, error) {
 		if len(o.Snapshots) > 0 {
 			h.Corpus = o.Snapshots
 		}
+		if o.Version != "" {
+			h.Version = o.Version
+		}
+		h.GoVersion = runtime.Version()
 	})
 	return l, kept, err
+}
+
+// previous reads the header of the log to resume and checks that it was
+// written from the same suite over the same corpus.
+func (o Options) previous(s *Suite) (*Header, error) {
+	l, err := OpenLog(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	h, err := l.Header()
+	if err != nil {
+		return nil, err
+	}
+	if h.SuiteHash != "" && h.SuiteHash != s.Hash() {
+		return nil, fmt.Errorf("%w: the suite changed since %s was written (its samples or variants differ), so its finished attempts would mix with new ones; start a new log", ErrSelection, o.Dir)
+	}
+	for _, now := range o.Snapshots {
+		for _, then := range h.Corpus {
+			if now.Path == then.Path && now.SHA256 != then.SHA256 {
+				return nil, fmt.Errorf("%w: the corpus %s changed since %s was written (%d documents then, %d now); its scores would mix two corpora; start a new log", ErrSelection, now.Path, o.Dir, then.Documents, now.Documents)
+			}
+		}
+	}
+	if o.Epochs > 0 && o.Epochs < h.Epochs {
+		return nil, fmt.Errorf("%w: %s ran %d epochs; resume with at least as many (or none given)", ErrSelection, o.Dir, h.Epochs)
+	}
+	return &h, nil
+}
+
+// resumedFrom fills the selection a resume does not name from the log:
+// its variants, samples, split, epochs and reducer.
+func (o Options) resumedFrom(h Header) Options {
+	if len(o.Variants) == 0 {
+		o.Variants = h.Variants
+	}
+	if len(o.Samples) == 0 && o.Split == "" {
+		o.Samples, o.Split = h.Samples, h.Split
+	}
+	if o.Epochs == 0 {
+		o.Epochs = h.Epochs
+	}
+	if o.Reducer == "" {
+		o.Reducer = h.Reducer
+	}
+	return o
 }
 
 // runner runs the attempts of one Run.
@@ -339,13 +422,16 @@ type runner struct {
 	stopped  string
 	spentUSD float64
 	spentTok int
-	wallSum  time.Duration
 }
 
 func (r *runner) addSpent(rec Record) {
-	r.spentTok += rec.Output.Usage.Input + rec.Output.Usage.Output
-	if c, ok := rec.Scores["cost_usd"]; ok && c.Valid() {
-		r.spentUSD += c.Value
+	spent := rec.Spent
+	if spent == (llm.Usage{}) {
+		spent = rec.Output.Usage
+	}
+	r.spentTok += spent.Input + spent.Output
+	if rec.CostUSD != nil {
+		r.spentUSD += *rec.CostUSD
 	}
 }
 
@@ -409,8 +495,9 @@ func (r *runner) runAll(ctx context.Context, todo []task) error {
 	return fatal
 }
 
-// runTask runs one attempt with retries, scores it and writes its record.
-// It returns an error only when the log cannot be written.
+// runTask runs one attempt with retries, writes its record, scores it
+// and writes it again. It returns an error only when the log cannot be
+// written.
 func (r *runner) runTask(ctx context.Context, t task) error {
 	rec := Record{Variant: t.key.Variant, Sample: t.key.Sample, Epoch: t.key.Epoch, Split: t.sample.Split,
 		Tags: t.sample.Tags, Started: time.Now().UTC()}
@@ -425,6 +512,7 @@ func (r *runner) runTask(ctx context.Context, t task) error {
 		}
 		rec.Attempts = attempt + 1
 		out, wall, err = r.attempt(ctx, t)
+		rec.Spent = rec.Spent.Add(out.Usage)
 		if err == nil || ctx.Err() != nil {
 			break
 		}
@@ -434,23 +522,51 @@ func (r *runner) runTask(ctx context.Context, t task) error {
 		return nil // unfinished: resume runs it again
 	}
 	rec.WallNS, rec.Output = wall, out
-	scoreStart := time.Now()
-	if err != nil {
-		rec.Status, rec.Error = RecordError, err.Error()
-	} else {
-		rec.Status = RecordOK
-		res := Result{Variant: t.key.Variant, Epoch: t.key.Epoch, Output: out, Wall: wall, Corpus: r.opts.Corpus, Dir: r.log.RunDir(t.key)}
-		rec.Scores = ScoreAll(ctx, r.opts.Scorers, t.sample, res)
-		if ctx.Err() != nil {
-			r.finish(rec, false)
-			return nil
+	if r.opts.Cost != nil {
+		if usd, ok := r.opts.Cost(out, rec.Spent); ok {
+			rec.CostUSD = &usd
 		}
 	}
 	rec.Finished = time.Now().UTC()
-	rec.ScoreNS = time.Since(scoreStart)
-	werr := r.log.WriteRecord(rec)
-	r.finish(rec, werr == nil)
-	return werr
+	if err != nil {
+		rec.Status, rec.Error, rec.Scored = RecordError, err.Error(), true
+		werr := r.log.WriteRecord(rec)
+		r.finish(rec, werr == nil)
+		return werr
+	}
+	// Written before scoring, so a crash while scoring loses no agent run:
+	// resume scores the record.
+	rec.Status = RecordOK
+	if err := r.log.WriteRecord(rec); err != nil {
+		r.finish(rec, false)
+		return err
+	}
+	rec, err = r.score(ctx, t.sample, rec)
+	r.finish(rec, err == nil)
+	return err
+}
+
+// score runs the scorers on a finished record, within the attempt
+// timeout, and rewrites it. A cancelled scoring leaves the record
+// unscored for resume.
+func (r *runner) score(ctx context.Context, smp Sample, rec Record) (Record, error) {
+	sctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	defer cancel()
+	start := time.Now()
+	res := Result{Variant: rec.Variant, Epoch: rec.Epoch, Output: rec.Output, Wall: rec.WallNS, Corpus: r.opts.Corpus, Dir: r.log.RunDir(rec.Key())}
+	scores := ScoreAll(sctx, r.opts.Scorers, smp, res)
+	if ctx.Err() != nil {
+		return rec, nil
+	}
+	rec.Scores, rec.Scored = scores, true
+	rec.ScoreNS = time.Since(start)
+	return rec, r.log.rewriteRecord(rec)
+}
+
+// scoreKept scores a kept record that a crash left unscored.
+func (r *runner) scoreKept(ctx context.Context, t task, rec Record) error {
+	_, err := r.score(ctx, t.sample, rec)
+	return err
 }
 
 // attempt runs the system once on a clean run folder.
@@ -465,8 +581,12 @@ func (r *runner) attempt(ctx context.Context, t task) (Output, time.Duration, er
 	tctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
 	start := time.Now()
-	out, err := safeResearch(tctx, r.opts.System, Task{Sample: t.sample, Variant: t.variant, Epoch: t.key.Epoch, Dir: dir, User: NewUser(t.sample.User, r.opts.UserModel)})
+	user := NewUser(t.sample.User, r.opts.UserModel)
+	out, err := safeResearch(tctx, r.opts.System, Task{Sample: t.sample, Variant: t.variant, Epoch: t.key.Epoch, Dir: dir, User: user})
 	wall := time.Since(start)
+	if len(out.Dialogue) == 0 {
+		out.Dialogue = user.Dialogue() // a system that asked through Task.User need not copy it
+	}
 	if err != nil && errors.Is(tctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
 		err = fmt.Errorf("timed out after %s: %w", r.opts.Timeout, err)
 	}
@@ -500,7 +620,6 @@ func (r *runner) finish(rec Record, written bool) {
 		r.progress.Failed++
 	}
 	r.addSpent(rec)
-	r.wallSum += rec.Finished.Sub(rec.Started)
 	p := &r.progress
 	p.Last, p.LastStatus, p.Tokens, p.CostUSD = rec.Key(), rec.Status, r.spentTok, r.spentUSD
 	p.Elapsed = time.Since(r.start)

@@ -2,6 +2,7 @@ package eval_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -124,7 +125,7 @@ func TestRunScoresEveryCellAndSummarizes(t *testing.T) {
 	assert.Equal(t, 12, a.Failed["broken"])
 	assert.Equal(t, 3, a.Splits["test"]["found"].N)
 
-	cmp := eval.Compare(out.Records, "a", out.Records, "b", []string{"found"}, map[string]bool{"found": true}, "", statsOpts)
+	cmp := eval.Compare(out.Records, "a", out.Records, "b", []string{"found"}, eval.CompareOptions{Higher: map[string]bool{"found": true}, Bootstrap: statsOpts})
 	require.Len(t, cmp, 1)
 	assert.InDelta(t, -5.0/6, cmp[0].Paired.MeanDiff, 1e-9)
 	assert.Equal(t, "worse", cmp[0].Verdict)
@@ -306,4 +307,109 @@ func TestResumeRefusesAChangedSuite(t *testing.T) {
 	_, err = eval.Run(context.Background(), changed, eval.Options{System: &echoSystem{}, Dir: dir, Resume: true, Variants: []string{"a"}})
 	require.ErrorIs(t, err, eval.ErrSelection)
 	assert.Contains(t, err.Error(), "the suite changed")
+}
+
+func TestResumeTakesEpochsAndSelectionFromTheLog(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "log")
+	sys := &echoSystem{fail: map[string]int{"a/s01/e3": 9}}
+	out, err := eval.Run(context.Background(), testSuite(3), eval.Options{
+		System: sys, Dir: dir, Variants: []string{"a"}, Samples: []string{"s00", "s01"}, Epochs: 3, Retries: -1,
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 1, out.Failed)
+
+	again := &echoSystem{}
+	out, err = eval.Run(context.Background(), testSuite(3), eval.Options{System: again, Dir: dir, Resume: true})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a/s01/e3"}, again.ranKeys(), "the log's variants, samples and 3 epochs; only the failed one runs")
+	assert.Len(t, out.Records, 6)
+
+	_, err = eval.Run(context.Background(), testSuite(3), eval.Options{System: again, Dir: dir, Resume: true, Epochs: 2})
+	require.ErrorIs(t, err, eval.ErrSelection, "fewer epochs than the log ran")
+}
+
+func TestBudgetCountsFailedAttemptsAndRetries(t *testing.T) {
+	// Every attempt spends 110 tokens; s00 fails twice before it succeeds.
+	sys := &echoSystem{fail: map[string]int{"a/s00/e1": 2}}
+	spendOnFailure := eval.SystemFunc(func(ctx context.Context, tk eval.Task) (eval.Output, error) {
+		out, err := sys.Research(ctx, tk)
+		out.Usage = llm.Usage{Input: 100, Output: 10}
+		return out, err
+	})
+	out, err := eval.Run(context.Background(), testSuite(4), eval.Options{
+		System: spendOnFailure, Dir: filepath.Join(t.TempDir(), "log"), Variants: []string{"a"}, MaxParallel: 1,
+		Retries: 2, RetryBackoff: time.Millisecond, MaxTokens: 400,
+	})
+	require.ErrorIs(t, err, eval.ErrBudget)
+	// s00 cost 3 attempts (330 tokens, not 110): under 400, so s01 runs
+	// (440) and s02 never starts.
+	require.Len(t, out.Records, 2)
+	assert.Equal(t, 330, out.Records[0].Spent.Input+out.Records[0].Spent.Output)
+	assert.Equal(t, 3, out.Records[0].Attempts)
+	assert.Contains(t, out.Stopped, "440")
+}
+
+func TestMaxCostStopsTheEval(t *testing.T) {
+	cost := func(out eval.Output, spent llm.Usage) (float64, bool) { return float64(spent.Input) / 100, true } // $1 per attempt
+	out, err := eval.Run(context.Background(), testSuite(5), eval.Options{
+		System: &echoSystem{}, Dir: filepath.Join(t.TempDir(), "log"), Variants: []string{"a"}, MaxParallel: 1,
+		MaxCostUSD: 2, Cost: cost,
+	})
+	require.ErrorIs(t, err, eval.ErrBudget)
+	assert.Equal(t, 2, out.Ran)
+	assert.Contains(t, out.Stopped, "cost budget")
+	require.NotNil(t, out.Records[0].CostUSD)
+	assert.Equal(t, 1.0, *out.Records[0].CostUSD)
+
+	_, err = eval.Run(context.Background(), testSuite(1), eval.Options{System: &echoSystem{}, Dir: filepath.Join(t.TempDir(), "l2"), MaxCostUSD: 1})
+	require.ErrorIs(t, err, eval.ErrSelection, "a cost budget needs a price")
+}
+
+func TestResumeScoresARecordACrashLeftUnscored(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "log")
+	out, err := eval.Run(context.Background(), testSuite(1), eval.Options{System: &echoSystem{}, Dir: dir, Variants: []string{"a"}, Scorers: []eval.Named{found}})
+	require.NoError(t, err)
+	// What a kill between the run and its scores leaves: the record, no scores.
+	rec := out.Records[0]
+	rec.Scores, rec.Scored = nil, false
+	data, err := json.Marshal(rec)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(out.Log.TaskDir(rec.Key()), "record.json"), data, 0o644))
+
+	sys := &echoSystem{}
+	out, err = eval.Run(context.Background(), testSuite(1), eval.Options{System: sys, Dir: dir, Resume: true, Scorers: []eval.Named{found}})
+	require.NoError(t, err)
+	assert.Empty(t, sys.ranKeys(), "the system does not run again")
+	require.Len(t, out.Records, 1)
+	assert.True(t, out.Records[0].Scored)
+	assert.Equal(t, 1.0, out.Records[0].Scores["found"].Value)
+}
+
+func TestRegexFactsAreSafeAcrossParallelAttempts(t *testing.T) {
+	s := testSuite(4)
+	for i := range s.Samples {
+		s.Samples[i].KeyFacts = []eval.Fact{{Regex: `answer is fact \d`}}
+	}
+	answer := eval.SystemFunc(func(ctx context.Context, tk eval.Task) (eval.Output, error) {
+		return eval.Output{Report: "The ANSWER is fact " + strings.TrimPrefix(tk.Sample.ID, "s0") + "."}, nil
+	})
+	out, err := eval.Run(context.Background(), s, eval.Options{
+		System: answer, Dir: filepath.Join(t.TempDir(), "log"), Variants: []string{"a"}, Epochs: 3, MaxParallel: 4,
+		Scorers: []eval.Named{found},
+	})
+	require.NoError(t, err)
+	for _, r := range out.Records {
+		assert.Equal(t, 1.0, r.Scores["found"].Value)
+	}
+}
+
+func TestRunValidatesASuiteBuiltInCode(t *testing.T) {
+	s := testSuite(2)
+	s.Samples[1].ID = "../escape"
+	_, err := eval.Run(context.Background(), s, eval.Options{System: &echoSystem{}, Dir: filepath.Join(t.TempDir(), "log")})
+	require.ErrorIs(t, err, eval.ErrSuite)
+	s = testSuite(2)
+	s.Variants[1].Name = ".."
+	_, err = eval.Run(context.Background(), s, eval.Options{System: &echoSystem{}, Dir: filepath.Join(t.TempDir(), "log")})
+	require.ErrorIs(t, err, eval.ErrSuite)
 }

@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -141,8 +142,6 @@ type Fact struct {
 	Any    []string `yaml:"any,omitempty" json:"any,omitempty"`
 	Regex  string   `yaml:"regex,omitempty" json:"regex,omitempty"`
 	Weight float64  `yaml:"weight,omitempty" json:"weight,omitempty"`
-
-	re *regexp.Regexp
 }
 
 // FactWeight returns the fact's weight: Weight, or 1 when unset.
@@ -182,8 +181,10 @@ type SimUser struct {
 	Persona string   `yaml:"persona,omitempty" json:"persona,omitempty"`
 }
 
-// Found reports whether the fact occurs in text.
-func (f *Fact) Found(text string) bool {
+// Found reports whether the fact occurs in text. It is safe for
+// concurrent use; a Regex that does not compile never matches (LoadSuite
+// and Validate reject it).
+func (f Fact) Found(text string) bool {
 	norm := Normalize(text)
 	for _, alt := range f.Any {
 		if a := Normalize(alt); a != "" && strings.Contains(norm, a) {
@@ -191,20 +192,30 @@ func (f *Fact) Found(text string) bool {
 		}
 	}
 	if f.Regex != "" {
-		if f.re == nil {
-			re, err := compileFact(f.Regex)
-			if err != nil {
-				return false
-			}
-			f.re = re
-		}
-		return f.re.MatchString(norm)
+		re, err := compileFact(f.Regex)
+		return err == nil && re.MatchString(norm)
 	}
 	return false
 }
 
+// factRegexps caches compiled fact expressions: a suite's facts are
+// matched against every report of every variant and epoch.
+var factRegexps sync.Map // expr -> *regexp.Regexp or error
+
 func compileFact(expr string) (*regexp.Regexp, error) {
-	return regexp.Compile("(?i)" + expr)
+	if v, ok := factRegexps.Load(expr); ok {
+		if re, ok := v.(*regexp.Regexp); ok {
+			return re, nil
+		}
+		return nil, v.(error)
+	}
+	re, err := regexp.Compile("(?i)" + expr)
+	if err != nil {
+		factRegexps.Store(expr, err)
+		return nil, err
+	}
+	factRegexps.Store(expr, re)
+	return re, nil
 }
 
 // Normalize lowercases s and collapses every run of white space into one
@@ -371,14 +382,12 @@ func validateSample(smp *Sample, dir string) error {
 			return fmt.Errorf("key_facts[%d].weight: %v is negative", j, f.Weight)
 		}
 		if f.Regex != "" {
-			re, err := compileFact(f.Regex)
-			if err != nil {
+			if _, err := compileFact(f.Regex); err != nil {
 				return fmt.Errorf("key_facts[%d].regex: %v", j, err)
 			}
-			f.re = re
 		}
 	}
-	if smp.Reference != "" {
+	if smp.Reference != "" && dir != "" {
 		data, err := os.ReadFile(resolveSuitePath(dir, smp.Reference))
 		if err != nil {
 			return fmt.Errorf("reference: %v", err)
@@ -400,8 +409,8 @@ func (v Variant) validate() error {
 	if strings.TrimSpace(v.Name) == "" {
 		return errors.New("name: required")
 	}
-	if strings.ContainsAny(v.Name, `/\~`) {
-		return fmt.Errorf("name: %q must not contain / \\ or ~", v.Name)
+	if strings.ContainsAny(v.Name, `/\~`) || v.Name == "." || v.Name == ".." {
+		return fmt.Errorf("name: %q must not be . or .. nor contain / \\ or ~", v.Name)
 	}
 	switch v.Context.Policy {
 	case "", PolicyDefault, PolicyNone:
@@ -528,6 +537,43 @@ func (l suiteLines) item(key string, i int) int {
 		return 0
 	}
 	return v.Content[i].Line
+}
+
+// Validate checks a suite built in code as LoadSuite checks a file:
+// required fields, unique sample IDs and variant names that are safe as
+// folder names, regular expressions, rubric dimensions, comparisons. It
+// reads no file (reference reports are taken as they are).
+func (s *Suite) Validate() error {
+	if len(s.Samples) == 0 {
+		return fmt.Errorf("%w: the suite has no samples", ErrSuite)
+	}
+	ids := map[string]bool{}
+	for i := range s.Samples {
+		smp := s.Samples[i]
+		if err := validateSample(&smp, ""); err != nil {
+			return fmt.Errorf("%w: samples[%d] (%s): %v", ErrSuite, i, smp.ID, err)
+		}
+		if ids[smp.ID] {
+			return fmt.Errorf("%w: samples[%d]: id %q is used twice", ErrSuite, i, smp.ID)
+		}
+		ids[smp.ID] = true
+	}
+	names := map[string]bool{}
+	for i, v := range s.Variants {
+		if err := v.validate(); err != nil {
+			return fmt.Errorf("%w: variants[%d] (%s): %v", ErrSuite, i, v.Name, err)
+		}
+		if names[v.Name] {
+			return fmt.Errorf("%w: variants[%d]: name %q is used twice", ErrSuite, i, v.Name)
+		}
+		names[v.Name] = true
+	}
+	for i, p := range s.Comparisons {
+		if !names[p.A] || !names[p.B] || p.A == p.B {
+			return fmt.Errorf("%w: comparisons[%d]: %q and %q must be two variants of the suite", ErrSuite, i, p.A, p.B)
+		}
+	}
+	return nil
 }
 
 // Hash returns a SHA-256 over the suite's samples and variants as loaded

@@ -323,29 +323,53 @@ type Comparison struct {
 	Error   string `json:"error,omitempty"`
 }
 
+// CompareOptions configure Compare.
+type CompareOptions struct {
+	// Higher says, per scorer, whether higher is better. Optional:
+	// scorers missing from it count as higher-is-better.
+	Higher map[string]bool
+	// Split restricts the comparison to one half ("dev" or "test").
+	// Optional. Defaults to every sample.
+	Split string
+	// Reducer combines a sample's epochs before pairing, as the
+	// summaries do. Optional. Defaults to "mean".
+	Reducer string
+	// Bootstrap configures the paired bootstrap. Optional.
+	Bootstrap stats.BootstrapOptions
+}
+
 // Compare pairs the scores of variant a in ra with those of variant b in
-// rb, sample by sample, for every scorer in names. higher says, per
-// scorer, whether higher is better (scorers missing from it count as
-// higher-is-better). split, when not empty, restricts to one half. A
-// scorer without a valid score on either side is left out.
-func Compare(ra []Record, a string, rb []Record, b string, names []string, higher map[string]bool, split string, opts stats.BootstrapOptions) []Comparison {
+// rb, sample by sample, for every scorer in names: the mean difference
+// B − A with its paired bootstrap CI and permutation p-value. A scorer
+// without a valid score on either side is left out.
+func Compare(ra []Record, a string, rb []Record, b string, names []string, opts CompareOptions) []Comparison {
+	reducer := opts.Reducer
+	if reducer == "" {
+		reducer = "mean"
+	}
+	reduce, err := stats.ReducerByName(reducer)
 	var out []Comparison
 	for _, name := range names {
-		c := Comparison{Scorer: name, A: a, B: b, Split: split}
-		oa := Observations(filterVariant(ra, a), name, split)
-		ob := Observations(filterVariant(rb, b), name, split)
+		c := Comparison{Scorer: name, A: a, B: b, Split: opts.Split}
+		oa := Observations(filterVariant(ra, a), name, opts.Split)
+		ob := Observations(filterVariant(rb, b), name, opts.Split)
 		if len(oa) == 0 && len(ob) == 0 {
 			continue // the scorer never ran (a judge without a model): nothing to compare
 		}
-		p, err := stats.ComparePaired(oa, ob, opts)
 		if err != nil {
 			c.Error = err.Error()
 			out = append(out, c)
 			continue
 		}
+		p, perr := stats.ComparePaired(stats.Reduce(oa, reduce), stats.Reduce(ob, reduce), opts.Bootstrap)
+		if perr != nil {
+			c.Error = perr.Error()
+			out = append(out, c)
+			continue
+		}
 		c.Paired = p
 		up := true
-		if h, ok := higher[name]; ok {
+		if h, ok := opts.Higher[name]; ok {
 			up = h
 		}
 		switch {

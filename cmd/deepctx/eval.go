@@ -1,21 +1,26 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/deepctx/deepctx/agent/llm"
 	"github.com/deepctx/deepctx/agent/search"
 	"github.com/deepctx/deepctx/eval"
 	"github.com/deepctx/deepctx/eval/report"
+	"github.com/deepctx/deepctx/eval/scorers"
 	"github.com/deepctx/deepctx/eval/stats"
 )
 
@@ -127,7 +132,7 @@ func runEval(cmd *cobra.Command, suitePath string, f evalRunFlags) error {
 	ctx, stop := interruptible(cmd.Context())
 	defer stop()
 	stderr := cmd.ErrOrStderr()
-	env, err := openEvalEnv(ctx, stderr, suite, f.db, f.judges)
+	env, err := openEvalEnv(ctx, stderr, suite, f.db, f.judges, f.cache)
 	if err != nil {
 		return err
 	}
@@ -138,18 +143,10 @@ func runEval(cmd *cobra.Command, suitePath string, f evalRunFlags) error {
 	} else if out == "" {
 		out = filepath.Join("evals", fmt.Sprintf("%s-%s", suite.Name, time.Now().Format("20060102-150405")))
 	}
-	l, err := eval.OpenLog(out)
-	var cache eval.Cache = &eval.MemoryCache{}
-	if err == nil {
-		cache = l.Cache()
-	} else {
-		cache = (&eval.Log{Dir: out}).Cache()
-	}
-	named, err := evalScorers(env, cache, f.scorers)
+	named, err := evalScorers(env, eval.LogCache(out), f.scorers)
 	if err != nil {
 		return err
 	}
-	sys := &eval.ResearchSystem{Index: env.index, CacheDir: f.cache}
 	if f.baseURL != "" {
 		for i := range suite.Variants {
 			if suite.Variants[i].BaseURL == "" {
@@ -157,16 +154,26 @@ func runEval(cmd *cobra.Command, suitePath string, f evalRunFlags) error {
 			}
 		}
 	}
+	sys := &eval.ResearchSystem{Index: env.index, CacheDir: f.cache}
 	defer sys.Close()
-	prog := newEvalProgress(stderr)
-	fmt.Fprintf(stderr, "eval %s: %d samples × %d variants × %d epochs → %s\n", suite.Name, len(suite.Samples), len(suite.Variants), f.epochs, displayPath(out))
+	set := cmd.Flags().Changed
+	epochs, reducer := f.epochs, f.reducer
+	if f.resume != "" { // unset: the log's
+		if !set("epochs") {
+			epochs = 0
+		}
+		if !set("reducer") {
+			reducer = ""
+		}
+	}
+	fmt.Fprintf(stderr, "eval %s → %s\n", suite.Name, displayPath(out))
 	outcome, runErr := eval.Run(ctx, suite, eval.Options{
 		System: sys, Dir: out, Resume: f.resume != "", Scorers: named, PairScorers: evalPairScorers(env),
 		Corpus: env.resolver, Snapshots: eval.Snapshots(env.index, suite.Corpus),
-		Variants: f.variants, Samples: f.samples, Split: f.split, Epochs: f.epochs, Reducer: f.reducer,
+		Variants: f.variants, Samples: f.samples, Split: f.split, Epochs: epochs, Reducer: reducer,
 		MaxParallel: f.maxParallel, Timeout: f.timeout, Retries: retriesFlag(f.retries),
-		MaxCostUSD: f.maxCost, MaxTokens: f.maxTokens, Version: buildVersion(), SystemName: "deepctx research",
-		UserModel: env.userModel, Progress: prog.update,
+		MaxCostUSD: f.maxCost, MaxTokens: f.maxTokens, Cost: priceOutput, Version: buildVersion(), SystemName: "deepctx research", Command: commandLine(),
+		UserModel: env.userModel, Progress: newEvalProgress(stderr).update,
 	})
 	if outcome.Log == nil {
 		if errors.Is(runErr, eval.ErrSuite) || errors.Is(runErr, eval.ErrSelection) {
@@ -175,27 +182,39 @@ func runEval(cmd *cobra.Command, suitePath string, f evalRunFlags) error {
 		return runErr
 	}
 	fmt.Fprintf(stderr, "ran %d, kept %d from before, %d failed\n", outcome.Ran, outcome.Resumed, outcome.Failed)
-	sum, err := writeEvalViews(outcome.Log, commandLine(cmd))
+	sum, err := writeEvalViews(outcome.Log)
 	if err != nil {
 		return err
 	}
-	if f.jsonOut {
-		if err := writeJSON(cmd.OutOrStdout(), sum); err != nil {
-			return err
-		}
-	} else if err := report.Markdown(cmd.OutOrStdout(), sum, report.Options{}); err != nil {
+	if err := printSummary(cmd, sum, f.jsonOut); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "Eval log: %s (report.html, report.md, summary.json)\n", displayPath(out))
-	if runErr != nil {
-		if errors.Is(runErr, context.Canceled) {
-			fmt.Fprintf(stderr, "Interrupted. Finished attempts are in the log; continue with: deepctx eval run %s --resume %s\n", suitePath, displayPath(out))
-		} else if errors.Is(runErr, eval.ErrBudget) {
-			fmt.Fprintf(stderr, "Stopped by the budget. Continue with: deepctx eval run %s --resume %s --max-cost …\n", suitePath, displayPath(out))
-		}
+	resume := fmt.Sprintf("deepctx eval run %s --resume %s", suitePath, displayPath(out))
+	switch {
+	case errors.Is(runErr, context.Canceled):
+		fmt.Fprintf(stderr, "Interrupted. Finished attempts are in the log; continue with: %s\n", resume)
 		return runErr
+	case errors.Is(runErr, eval.ErrBudget):
+		fmt.Fprintf(stderr, "Stopped by the budget. Continue with: %s and a higher --max-cost or --max-tokens\n", resume)
+		return runErr
+	case runErr != nil:
+		return runErr
+	case outcome.Failed > 0:
+		// Failed attempts are left out of the means, which would flatter a
+		// variant that fails on hard questions: the eval is not complete.
+		return fmt.Errorf("%d attempts failed after their retries (see the Failures table); run them again with: %s", outcome.Failed, resume)
 	}
 	return checkGates(sum, gates, f.baseline, outcome.Records, named)
+}
+
+// priceOutput prices an attempt's usage with the cost_usd scorer's table.
+func priceOutput(out eval.Output, spent llm.Usage) (float64, bool) {
+	p, ok, _ := scorers.PriceOf(out.Model, nil)
+	if !ok {
+		return 0, false
+	}
+	return p.Cost(spent), true
 }
 
 func retriesFlag(n int) int {
@@ -207,7 +226,7 @@ func retriesFlag(n int) int {
 
 // writeEvalViews summarises the log and writes summary.json, report.md and
 // report.html into it.
-func writeEvalViews(l *eval.Log, command string) (eval.Summary, error) {
+func writeEvalViews(l *eval.Log) (eval.Summary, error) {
 	h, err := l.Header()
 	if err != nil {
 		return eval.Summary{}, err
@@ -224,7 +243,7 @@ func writeEvalViews(l *eval.Log, command string) (eval.Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	opts := report.Options{Title: "deepctx eval: " + sum.Suite, Command: command}
+	opts := report.Options{Title: "deepctx eval: " + sum.Suite, Command: h.Command}
 	if h.Suite != nil {
 		opts.Comparisons = variantComparisons(h, records)
 	}
@@ -251,35 +270,28 @@ func variantComparisons(h eval.Header, records []eval.Record) []eval.Comparison 
 	}
 	var out []eval.Comparison
 	for _, p := range h.Suite.Pairs() {
-		if !contains(h.Variants, p.A) || !contains(h.Variants, p.B) {
+		if !slices.Contains(h.Variants, p.A) || !slices.Contains(h.Variants, p.B) {
 			continue
 		}
-		out = append(out, eval.Compare(records, p.A, records, p.B, h.Scorers, higherIsBetter(), split, stats.BootstrapOptions{})...)
+		out = append(out, eval.Compare(records, p.A, records, p.B, h.Scorers, eval.CompareOptions{Higher: higherIsBetter(), Split: split, Reducer: h.Reducer})...)
 	}
 	return out
 }
 
+// writeToFile renders a view into a buffer and writes it atomically.
 func writeToFile(path string, write func(io.Writer) error) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if err = write(f); err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
+	var b bytes.Buffer
+	if err := write(&b); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return os.Rename(tmp, path)
+	if err := writeFileAtomic(path, b.Bytes()); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
 
 // commandLine renders the command as typed, for the reports.
-func commandLine(cmd *cobra.Command) string {
+func commandLine() string {
 	return "deepctx " + strings.Join(os.Args[1:], " ")
 }
 
@@ -301,9 +313,12 @@ func parseGates(s string) (map[string]float64, error) {
 }
 
 // checkGates applies --fail-under and --baseline to the summary.
+// --fail-under is a floor on each variant's mean, whatever the scorer's
+// direction.
 func checkGates(sum eval.Summary, gates map[string]float64, baseline string, records []eval.Record, named []eval.Named) error {
 	var reasons []string
-	for name, min := range gates {
+	for _, name := range slices.Sorted(maps.Keys(gates)) {
+		floor := gates[name]
 		known := false
 		for _, v := range sum.Variants {
 			s, ok := v.Scores[name]
@@ -311,8 +326,8 @@ func checkGates(sum eval.Summary, gates map[string]float64, baseline string, rec
 				continue
 			}
 			known = true
-			if s.Mean < min {
-				reasons = append(reasons, fmt.Sprintf("%s %s = %.3f < %.3f", v.Name, name, s.Mean, min))
+			if s.Mean < floor {
+				reasons = append(reasons, fmt.Sprintf("%s %s = %.3f < %.3f", v.Name, name, s.Mean, floor))
 			}
 		}
 		if !known {
@@ -320,26 +335,11 @@ func checkGates(sum eval.Summary, gates map[string]float64, baseline string, rec
 		}
 	}
 	if baseline != "" {
-		bl, err := eval.OpenLog(baseline)
+		more, err := baselineGate(sum, baseline, records, named)
 		if err != nil {
 			return err
 		}
-		base, err := bl.Records()
-		if err != nil {
-			return err
-		}
-		names := make([]string, len(named))
-		for i, n := range named {
-			names[i] = n.Name
-		}
-		for _, v := range sum.Variants {
-			for _, c := range eval.Compare(base, v.Name, records, v.Name, names, higherIsBetter(), "", stats.BootstrapOptions{}) {
-				if c.Verdict == "worse" {
-					reasons = append(reasons, fmt.Sprintf("%s %s is significantly worse than the baseline (%+.3f, CI [%.3f, %.3f])",
-						v.Name, c.Scorer, c.Paired.MeanDiff, c.Paired.CI[0], c.Paired.CI[1]))
-				}
-			}
-		}
+		reasons = append(reasons, more...)
 	}
 	if len(reasons) > 0 {
 		return errGate{reasons}
@@ -347,18 +347,55 @@ func checkGates(sum eval.Summary, gates map[string]float64, baseline string, rec
 	return nil
 }
 
-// evalProgress prints one line per finished attempt.
-type evalProgress struct {
-	w     io.Writer
-	start time.Time
+// baselineGate compares each variant with the same variant in the
+// baseline log and names every scorer significantly worse, or a variant
+// the baseline lacks.
+func baselineGate(sum eval.Summary, baseline string, records []eval.Record, named []eval.Named) ([]string, error) {
+	bl, err := eval.OpenLog(baseline)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--baseline: %w", err)}
+	}
+	bh, err := bl.Header()
+	if err != nil {
+		return nil, err
+	}
+	base, err := bl.Records()
+	if err != nil {
+		return nil, err
+	}
+	var reasons []string
+	for _, v := range sum.Variants {
+		if !slices.Contains(bh.Variants, v.Name) {
+			reasons = append(reasons, fmt.Sprintf("%s: the baseline %s has no such variant to compare with", v.Name, baseline))
+			continue
+		}
+		opts := eval.CompareOptions{Higher: higherIsBetter(), Reducer: sum.Reducer}
+		for _, c := range eval.Compare(base, v.Name, records, v.Name, scorers.Names(named), opts) {
+			switch {
+			case c.Error != "":
+				reasons = append(reasons, fmt.Sprintf("%s %s: cannot compare with the baseline: %s", v.Name, c.Scorer, c.Error))
+			case c.Verdict == "worse":
+				reasons = append(reasons, fmt.Sprintf("%s %s is significantly worse than the baseline (%+.3f, CI [%.3f, %.3f])",
+					v.Name, c.Scorer, c.Paired.MeanDiff, c.Paired.CI[0], c.Paired.CI[1]))
+			}
+		}
+	}
+	return reasons, nil
 }
 
-func newEvalProgress(w io.Writer) *evalProgress { return &evalProgress{w: w, start: time.Now()} }
+// evalProgress prints one line per finished attempt.
+type evalProgress struct {
+	w    io.Writer
+	last eval.TaskKey
+}
+
+func newEvalProgress(w io.Writer) *evalProgress { return &evalProgress{w: w} }
 
 func (p *evalProgress) update(pr eval.Progress) {
-	if pr.LastStatus == "" {
-		return
+	if pr.LastStatus == "" || pr.Last == p.last {
+		return // nothing finished since the last line
 	}
+	p.last = pr.Last
 	fmt.Fprintf(p.w, "[%d/%d] %s %s · %d failed · %s tokens · $%.4f · %s elapsed · ETA %s\n",
 		pr.Done, pr.Total, pr.Last, pr.LastStatus, pr.Failed, compactTokens(pr.Tokens), pr.CostUSD,
 		pr.Elapsed.Round(time.Second), pr.ETA.Round(time.Second))

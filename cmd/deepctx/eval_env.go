@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"path/filepath"
+	"slices"
 
 	"github.com/deepctx/deepctx/agent/llm"
 	"github.com/deepctx/deepctx/agent/llm/provider"
+	"github.com/deepctx/deepctx/agent/llm/replay"
 	"github.com/deepctx/deepctx/agent/research/verify"
 	"github.com/deepctx/deepctx/agent/search"
 	"github.com/deepctx/deepctx/eval"
@@ -22,9 +27,13 @@ type evalEnv struct {
 	judges     []llm.Model
 	judgeNames []string
 	userModel  llm.Model
+	cassettes  []*replay.Cassette
 }
 
 func (e *evalEnv) Close() {
+	for _, c := range e.cassettes {
+		c.Close()
+	}
 	if e.index != nil {
 		e.index.Close()
 	}
@@ -32,16 +41,29 @@ func (e *evalEnv) Close() {
 
 // openEvalEnv indexes the suite's corpus into db (once; unchanged files
 // are skipped) and opens the judges: judgeSpecs when given, else the
-// suite's.
-func openEvalEnv(ctx context.Context, w io.Writer, suite *eval.Suite, db string, judgeSpecs []string) (*evalEnv, error) {
+// suite's. With cacheDir, every judge call goes through a replay
+// cassette there, so rescoring repeats no judge call.
+func openEvalEnv(ctx context.Context, w io.Writer, suite *eval.Suite, db string, judgeSpecs []string, cacheDir string) (*evalEnv, error) {
 	if len(judgeSpecs) == 0 {
 		judgeSpecs = suite.Judges
 	}
 	e := &evalEnv{}
 	for _, spec := range judgeSpecs {
+		var m llm.Model
 		m, err := llm.OpenRouter(llm.RouterConfig{Default: spec}, provider.Opener(provider.Options{}))
 		if err != nil {
+			e.Close()
 			return nil, usagef("judge %s: %v", spec, err)
+		}
+		if cacheDir != "" {
+			sum := sha256.Sum256([]byte(spec))
+			c, err := replay.ReplayOrRecord(m, filepath.Join(cacheDir, "judge-"+hex.EncodeToString(sum[:4])+".jsonl"))
+			if err != nil {
+				e.Close()
+				return nil, fmt.Errorf("--cache: %w", err)
+			}
+			e.cassettes = append(e.cassettes, c)
+			m = c
 		}
 		e.judges = append(e.judges, m)
 		e.judgeNames = append(e.judgeNames, spec)
@@ -51,10 +73,12 @@ func openEvalEnv(ctx context.Context, w io.Writer, suite *eval.Suite, db string,
 	}
 	idx, err := evalIndex(ctx, w, db, suite.Corpus)
 	if err != nil {
+		e.Close()
 		return nil, err
 	}
 	if idx.Len() == 0 {
 		idx.Close()
+		e.Close()
 		return nil, fmt.Errorf("the suite's corpus %v holds no documents", suite.Corpus)
 	}
 	e.index, e.resolver = idx, eval.IndexResolver(idx)
@@ -63,10 +87,16 @@ func openEvalEnv(ctx context.Context, w io.Writer, suite *eval.Suite, db string,
 
 // evalScorers returns the scorers to run: every offline scorer, and the
 // RACE judge (skipped without judges), restricted to names when given.
+// The name "pairwise" selects the pair judge (evalPairScorers) and no
+// scorer of this list.
 func evalScorers(e *evalEnv, cache eval.Cache, names []string) ([]eval.Named, error) {
 	all := allScorers(e, cache)
 	if len(names) == 0 {
 		return all, nil
+	}
+	names = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == judge.NamePairwise })
+	if len(names) == 0 {
+		return nil, nil
 	}
 	sel, err := scorers.Select(all, names...)
 	if err != nil {

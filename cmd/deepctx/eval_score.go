@@ -3,17 +3,19 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/spf13/cobra"
 
 	"github.com/deepctx/deepctx/eval"
+	"github.com/deepctx/deepctx/eval/judge"
 	"github.com/deepctx/deepctx/eval/report"
 	"github.com/deepctx/deepctx/eval/scorers"
 )
 
 func newEvalRescoreCmd() *cobra.Command {
 	var names, judges []string
-	var db string
+	var db, cacheDir string
 	cmd := &cobra.Command{
 		Use:   "rescore LOG",
 		Short: "Re-score an eval log's finished samples without re-running the agent",
@@ -36,7 +38,7 @@ written again. The corpus is re-indexed from the log's suite into --db.`,
 			}
 			ctx, stop := interruptible(cmd.Context())
 			defer stop()
-			env, err := openEvalEnv(ctx, cmd.ErrOrStderr(), h.Suite, db, judges)
+			env, err := openEvalEnv(ctx, cmd.ErrOrStderr(), h.Suite, db, judges, cacheDir)
 			if err != nil {
 				return err
 			}
@@ -49,7 +51,7 @@ written again. The corpus is re-indexed from the log's suite into --db.`,
 			if err != nil {
 				return err
 			}
-			if pairs := evalPairScorers(env); len(pairs) > 0 && (len(names) == 0 || contains(names, "pairwise")) {
+			if pairs := evalPairScorers(env); len(pairs) > 0 && (len(names) == 0 || slices.Contains(names, judge.NamePairwise)) {
 				records, err := l.Records()
 				if err != nil {
 					return err
@@ -59,7 +61,7 @@ written again. The corpus is re-indexed from the log's suite into --db.`,
 				}
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "rescored %d records with %d scorers\n", n, len(named))
-			sum, err := writeEvalViews(l, commandLine(cmd))
+			sum, err := writeEvalViews(l)
 			if err != nil {
 				return err
 			}
@@ -70,6 +72,7 @@ written again. The corpus is re-indexed from the log's suite into --db.`,
 	fl.StringArrayVar(&names, "scorer", nil, "re-run only this scorer (repeatable; default all)")
 	fl.StringArrayVar(&judges, "judge", nil, "judge model spec (repeatable); overrides the suite's judges")
 	fl.StringVar(&db, "db", "", "corpus index folder (default: the user cache dir, deepctx/index)")
+	fl.StringVar(&cacheDir, "cache", "", "replay cassette folder for judge calls: calls made before are answered from it")
 	return cmd
 }
 
@@ -105,7 +108,7 @@ expected sources, and the judges when configured.`,
 			}
 			ctx, stop := interruptible(cmd.Context())
 			defer stop()
-			env, err := openEvalEnv(ctx, cmd.ErrOrStderr(), suite, db, judges)
+			env, err := openEvalEnv(ctx, cmd.ErrOrStderr(), suite, db, judges, "")
 			if err != nil {
 				return err
 			}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -205,4 +206,42 @@ func TestCritiqueRoundsZeroTurnsTheCriticOff(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, s.CritiqueRounds, "an explicit 0 in the config file is kept")
 	assert.Equal(t, -1, s.critiqueRounds())
+}
+
+// fakeLog writes an eval log of variant v whose fact_recall is value on
+// n samples.
+func fakeLog(t *testing.T, v string, n int, value func(i int) float64) (string, []eval.Record) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "log")
+	s := &eval.Suite{Name: "fake", Corpus: eval.Paths{"/c"}, Variants: []eval.Variant{{Name: v}}}
+	l, err := eval.CreateLog(dir, eval.Header{Suite: s, Variants: []string{v}, Scorers: []string{"fact_recall"}, Reducer: "mean"})
+	require.NoError(t, err)
+	var recs []eval.Record
+	for i := range n {
+		r := eval.Record{Variant: v, Sample: "s" + strconv.Itoa(i), Epoch: 1, Status: eval.RecordOK, Scored: true,
+			Scores: map[string]eval.Score{"fact_recall": {Value: value(i)}}}
+		require.NoError(t, l.WriteRecord(r))
+		recs = append(recs, r)
+	}
+	return dir, recs
+}
+
+func TestBaselineGate(t *testing.T) {
+	named := allScorers(nil, &eval.MemoryCache{})
+	base, _ := fakeLog(t, "offline", 12, func(i int) float64 { return 0.8 + 0.01*float64(i%3) })
+	_, worse := fakeLog(t, "offline", 12, func(i int) float64 { return 0.3 + 0.01*float64(i%4) })
+	sum := eval.Summary{Reducer: "mean", Variants: []eval.VariantSummary{{Name: "offline"}}}
+
+	err := checkGates(sum, nil, base, worse, named)
+	var gate errGate
+	require.ErrorAs(t, err, &gate)
+	assert.Contains(t, strings.Join(gate.reasons, "\n"), "offline fact_recall is significantly worse than the baseline")
+
+	_, same := fakeLog(t, "offline", 12, func(i int) float64 { return 0.8 + 0.01*float64(i%3) })
+	assert.NoError(t, checkGates(sum, nil, base, same, named))
+
+	other := eval.Summary{Reducer: "mean", Variants: []eval.VariantSummary{{Name: "gpt"}}}
+	err = checkGates(other, nil, base, same, named)
+	require.ErrorAs(t, err, &gate)
+	assert.Contains(t, gate.reasons[0], "has no such variant")
 }

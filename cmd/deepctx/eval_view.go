@@ -3,12 +3,12 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/spf13/cobra"
 
 	"github.com/deepctx/deepctx/eval"
 	"github.com/deepctx/deepctx/eval/report"
-	"github.com/deepctx/deepctx/eval/stats"
 )
 
 func newEvalViewCmd() *cobra.Command {
@@ -26,7 +26,7 @@ per-sample drill-down. It never runs the agent.`,
 			if err != nil {
 				return usageError{err}
 			}
-			sum, err := writeEvalViews(l, commandLine(cmd))
+			sum, err := writeEvalViews(l)
 			if err != nil {
 				return err
 			}
@@ -106,11 +106,11 @@ each log's first variant). With one log, --a and --b name two of its variants
 			}
 			names := append([]string{}, ha.Scorers...)
 			for _, n := range hb.Scorers {
-				if !contains(names, n) {
+				if !slices.Contains(names, n) {
 					names = append(names, n)
 				}
 			}
-			cmps := eval.Compare(ra, a, rb, b, names, higherIsBetter(), split, stats.BootstrapOptions{})
+			cmps := eval.Compare(ra, a, rb, b, names, eval.CompareOptions{Higher: higherIsBetter(), Split: split, Reducer: ha.Reducer})
 			if jsonOut {
 				return writeJSON(cmd.OutOrStdout(), cmps)
 			}
@@ -123,13 +123,4 @@ each log's first variant). With one log, --a and --b name two of its variants
 	fl.StringVar(&split, "split", "", "compare on the dev or test half only")
 	fl.BoolVar(&jsonOut, "json", false, "print the comparisons as JSON")
 	return cmd
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
