@@ -45,8 +45,8 @@ type ResearchSystem struct {
 	// base_url overrides the address of its default model's provider.
 	Providers provider.Options
 	// CacheDir, when set, puts every model call through a replay cassette
-	// per variant and model configuration (CacheDir/<variant>-<hash of its
-	// models>.jsonl): a call made before is answered from the cassette, a
+	// per variant, model configuration and epoch
+	// (CacheDir/<variant>-<hash of its models>-e<epoch>.jsonl): a call made before is answered from the cassette, a
 	// new one recorded. Rate limits and transient faults are not recorded,
 	// and cassettes hold no secrets. Optional.
 	CacheDir string
@@ -60,7 +60,7 @@ func (s *ResearchSystem) Research(ctx context.Context, t Task) (Output, error) {
 	if s.Index == nil {
 		return Output{}, errors.New("eval: ResearchSystem.Index is required")
 	}
-	model, engineName, budgetModel, err := s.model(t.Variant)
+	model, engineName, budgetModel, err := s.model(t.Variant, t.Epoch)
 	if err != nil {
 		return Output{}, err
 	}
@@ -170,8 +170,9 @@ func ModelSpecs(v Variant) (def string, roles map[llm.CallRole]string, err error
 	return def, roles, nil
 }
 
-// model opens the variant's router, behind its cassette when caching.
-func (s *ResearchSystem) model(v Variant) (llm.Model, string, string, error) {
+// model opens the variant's router, behind the epoch's cassette when
+// caching.
+func (s *ResearchSystem) model(v Variant, epoch int) (llm.Model, string, string, error) {
 	def, roles, err := ModelSpecs(v)
 	if err != nil {
 		return nil, "", "", err
@@ -210,19 +211,21 @@ func (s *ResearchSystem) model(v Variant) (llm.Model, string, string, error) {
 	if s.CacheDir == "" {
 		return router, engineName, budget, nil
 	}
-	c, err := s.cassette(cassetteName(v.Name, engineName), router)
+	c, err := s.cassette(cassetteName(v.Name, engineName, epoch), router)
 	if err != nil {
 		return nil, "", "", err
 	}
 	return c, engineName, budget, nil
 }
 
-// cassetteName names a variant's cassette after the variant and its
-// models, so a variant whose models change never replays another model's
-// answers.
-func cassetteName(variant, models string) string {
+// cassetteName names a cassette after the variant, its models and the
+// epoch: a variant whose models change never replays another model's
+// answers, and each epoch keeps its own answers (one cassette for every
+// epoch would replay the first epoch's and hide the variance epochs are
+// for).
+func cassetteName(variant, models string, epoch int) string {
 	sum := sha256.Sum256([]byte(models))
-	return variant + "-" + hex.EncodeToString(sum[:4])
+	return fmt.Sprintf("%s-%s-e%d", variant, hex.EncodeToString(sum[:4]), epoch)
 }
 
 // cassette returns the named cassette, opened once and shared by the

@@ -3,6 +3,7 @@ package research
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/deepctx/deepctx/agent/llm"
@@ -29,9 +30,9 @@ Your final answer lists findings as "- claim [key]" lines: every claim followed 
 
 const writerSystem = `You write the final research report in Markdown: a "# " title, a short "## Summary", then one "## " section per sub-question. Use only the findings given. Cite every claim with the source key of the finding it comes from, exactly as written there, e.g. [3fa9c2e01b7d#12]. Do not add a Sources list: it is added for you.`
 
-const reviseSystem = `You revise a research report after a critique. Fix every issue listed: remove or cite uncited claims, drop citations that did not resolve, and answer uncovered sub-questions from the findings. The claim check lists claims whose cited passage does not support them ("unsupported") or whose citation is invalid ("invalid"): rewrite each to say only what its source says and cite that source, or drop it. Keep the same Markdown structure and cite with source keys exactly as in the findings. Do not add a Sources list.`
+const reviseSystem = `You revise a research report after a critique. Fix every issue listed: remove or cite uncited claims, drop citations that did not resolve, and answer uncovered sub-questions from the findings. The claim check lists claims whose cited passage does not support them ("unsupported") or whose citation is invalid ("invalid"): rewrite each to say only what its source says and cite that source, or drop it. It also lists single bad citations of claims another source supports ("unsupported citation [key] in: claim", "invalid citation [key] in: claim"): remove that citation from the claim and keep the rest. Keep the same Markdown structure and cite with source keys exactly as in the findings. Do not add a Sources list.`
 
-const criticSystem = `You review a research report against its brief, sub-questions and findings. Check that every claim is cited, that citations resolve to the findings, that every sub-question is answered, and that nothing contradicts the findings. The claim check lists claims a verifier found unsupported by the passage they cite, or citing a passage that does not exist: each is an issue to fix. Reply with JSON: {"score": a number from 0 to 1, "issues": ["specific problems to fix"], "uncovered": ["sub-questions the report does not answer"]}.`
+const criticSystem = `You review a research report against its brief, sub-questions and findings. Check that every claim is cited, that citations resolve to the findings, that every sub-question is answered, and that nothing contradicts the findings. The claim check lists claims a verifier found unsupported by the passage they cite, or citing a passage that does not exist, and single citations of otherwise supported claims with either fault: each is an issue to fix. Reply with JSON: {"score": a number from 0 to 1, "issues": ["specific problems to fix"], "uncovered": ["sub-questions the report does not answer"]}.`
 
 // section renders one "# name" section.
 func section(name, body string) string {
@@ -117,8 +118,12 @@ func reviseRequest(s State, d Draft, c Critique) llm.Request {
 }
 
 // claimCheck lists the claims the verifier found unsupported or invalid,
-// one "- unsupported: <claim>" or "- invalid: <claim>" line each; "" when
-// there are none (or the draft was not verified).
+// one "- unsupported: <claim>" or "- invalid: <claim>" line each, then
+// the bad citations of claims another citation supports, one
+// "- unsupported citation [key] in: <claim>" or "- invalid citation [key]
+// in: <claim>" line each (the source key the keyed report cites with, or
+// the number when the citation names no source); "" when there are none
+// (or the draft was not verified).
 func claimCheck(v *verify.Summary) string {
 	if v == nil {
 		return ""
@@ -129,6 +134,13 @@ func claimCheck(v *verify.Summary) string {
 	}
 	for _, c := range v.InvalidClaims {
 		items = append(items, extractive.ClaimInvalid+c)
+	}
+	for _, b := range v.BadCitations {
+		key := strconv.Itoa(b.N)
+		if b.DocID != "" {
+			key = fmt.Sprintf("%s#%d", b.DocID, b.Chunk)
+		}
+		items = append(items, extractive.CitationLine(b.Status == verify.StatusInvalid, key, b.Claim))
 	}
 	if len(items) == 0 {
 		return ""

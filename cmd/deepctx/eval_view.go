@@ -53,7 +53,7 @@ func newEvalCompareCmd() *cobra.Command {
 		Long: `compare pairs the scores of two variants sample by sample (B minus A) and
 prints, per scorer, the mean difference with its paired bootstrap 95% CI and a
 paired permutation test's p-value. A difference is called significant only
-when the CI excludes 0.
+when the CI excludes 0 and p < 0.05.
 
 With two logs, the variant compared is --a in LOG_A and --b in LOG_B (default:
 each log's first variant). With one log, --a and --b name two of its variants

@@ -55,7 +55,7 @@ func ExampleMarkdown() {
 	//
 	// ## Comparisons
 	//
-	// Paired difference B − A over the samples both ran, with its 95% CI and the sign-flip permutation p-value. A difference is significant only when its CI excludes 0.
+	// Paired difference B − A over the samples both ran, with its 95% CI and the sign-flip permutation p-value. A difference is significant only when its CI excludes 0 and p < 0.05.
 	//
 	// | scorer | A | B | B − A | 95% CI | p | n | verdict |
 	// |---|---|---|---|---|---|---|---|

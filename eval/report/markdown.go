@@ -242,7 +242,7 @@ func writeComparisons(b *strings.Builder, cmps []eval.Comparison) {
 	if len(cmps) > 0 && cmps[0].Split != "" {
 		fmt.Fprintf(b, ", on the %s half", cmps[0].Split)
 	}
-	b.WriteString(". A difference is significant only when its CI excludes 0.\n\n")
+	b.WriteString(". A difference is significant only when its CI excludes 0 and p < 0.05.\n\n")
 	mdRow(b, []string{"scorer", "A", "B", "B − A", "95% CI", "p", "n", "verdict"})
 	mdRule(b, 8)
 	for _, c := range cmps {

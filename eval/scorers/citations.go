@@ -199,11 +199,18 @@ func (m *memo) do(ctx context.Context, key string, f func() (verify.Result, erro
 				m.order = m.order[1:]
 			}
 			m.mu.Unlock()
-			e.v, e.err = f()
+			func() {
+				defer close(e.done) // waiters never hang, even if f panics
+				defer func() {
+					if p := recover(); p != nil {
+						e.err = fmt.Errorf("scorers: citation check panicked: %v", p)
+					}
+				}()
+				e.v, e.err = f()
+			}()
 			if e.err != nil {
 				m.forget(key, e)
 			}
-			close(e.done)
 			return e.v, e.err
 		}
 		m.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/deepctx/deepctx/agent/research/verify"
 	"github.com/deepctx/deepctx/eval"
@@ -47,7 +48,7 @@ func scoreFactRecall(ctx context.Context, s eval.Sample, r eval.Result) (eval.Sc
 	}
 	fs := facts(s)
 	body := Body(r.Output.Report)
-	v, hit, miss := recall(fs, func(_ int, f *eval.Fact) bool { return f.Found(body) })
+	v, hit, miss := recall(fs, func(_ int, f *eval.Fact) bool { return foundIn(f, body) })
 	meta := map[string]any{"found": hit, "missed": miss}
 	if len(r.Output.Drafts) > 0 {
 		rounds := make([]float64, len(r.Output.Drafts))
@@ -56,7 +57,7 @@ func scoreFactRecall(ctx context.Context, s eval.Sample, r eval.Result) (eval.Sc
 				return eval.Score{}, err
 			}
 			b := Body(d.Report)
-			rounds[i], _, _ = recall(fs, func(_ int, f *eval.Fact) bool { return f.Found(b) })
+			rounds[i], _, _ = recall(fs, func(_ int, f *eval.Fact) bool { return foundIn(f, b) })
 		}
 		meta["rounds"] = rounds
 	}
@@ -113,7 +114,7 @@ func scoreSupportedFactRecall(ctx context.Context, s eval.Sample, r eval.Result)
 				continue
 			}
 			for i := range fs {
-				if !supported[i] && fs[i].Found(c.Text) && fs[i].Found(*text) {
+				if !supported[i] && foundIn(&fs[i], c.Text) && fs[i].Found(*text) {
 					supported[i] = true
 					evidence[fs[i].String()] = fmt.Sprintf("[%d] %s#%d", n, cite.DocID, cite.Chunk)
 				}
@@ -136,4 +137,14 @@ func weighted(fs []eval.Fact, v float64) string {
 		}
 	}
 	return ""
+}
+
+// emphasis removes Markdown emphasis and code marks, which a writer puts
+// inside phrases ("a send **happens before** the receive").
+var emphasis = strings.NewReplacer("**", "", "__", "", "*", "", "`", "")
+
+// foundIn reports whether the fact occurs in Markdown text, as written or
+// with its emphasis and code marks removed.
+func foundIn(f *eval.Fact, text string) bool {
+	return f.Found(text) || f.Found(emphasis.Replace(text))
 }

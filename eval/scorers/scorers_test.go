@@ -353,3 +353,10 @@ func TestCost(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, 1+0+2, got.Value, 1e-9)
 }
+
+func TestFactRecallSeesThroughMarkdownEmphasis(t *testing.T) {
+	s := eval.Sample{ID: "x", KeyFacts: []eval.Fact{{Any: []string{"happens before the receive"}}, {Any: []string{"unbuffered channel"}}}}
+	r := eval.Result{Output: eval.Output{Report: "A send **happens before** the receive on an `unbuffered` channel.\n"}}
+	got := mustScore(t, "fact_recall", s, r)
+	assert.Equal(t, 1.0, got.Value)
+}

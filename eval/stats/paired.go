@@ -8,8 +8,11 @@ import (
 // Paired is the result of comparing two runs on the same samples. MeanDiff
 // is the mean over paired samples of b - a; CI is a bootstrap interval for
 // it; P is the two-sided sign-flip permutation p-value for "no difference";
-// N counts paired samples. Significant is true when N >= 2 and CI excludes
-// 0; with one pair there is no interval to speak of and it is false.
+// N counts paired samples. Significant is true only when N >= 2, the CI
+// excludes 0 and P is below 1 − Confidence as well: with a handful of
+// pairs that all differ the same way, the bootstrap interval is [min,
+// max] and excludes 0 while the exact test cannot reject (two pairs give
+// P = 0.5), and a verdict should not rest on that.
 type Paired struct {
 	MeanDiff    float64    `json:"mean_diff"`
 	CI          [2]float64 `json:"ci"`
@@ -74,12 +77,12 @@ func ComparePaired(a, b []Observation, opts BootstrapOptions) (Paired, error) {
 		}
 		p.CI = bootstrapCI(diffs, ones, opts, opts.rng(0))
 	}
-	p.Significant = n >= 2 && (p.CI[0] > 0 || p.CI[1] < 0)
 	if n <= exactPermutationMax {
 		p.P = signFlipExact(diffs)
 	} else {
 		p.P = signFlipMonteCarlo(diffs, opts)
 	}
+	p.Significant = n >= 2 && (p.CI[0] > 0 || p.CI[1] < 0) && p.P < 1-opts.Confidence
 	return p, nil
 }
 

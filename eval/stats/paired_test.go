@@ -145,3 +145,15 @@ func TestPairedJSON(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"mean_diff":0.1,"ci":[0.05,0.15],"p":0.01,"n":20,"significant":true}`, string(b))
 }
+
+func TestFewPairsAreNotSignificantOnTheIntervalAlone(t *testing.T) {
+	a := []Observation{{Cluster: "x", Value: 0}, {Cluster: "y", Value: 0}}
+	b := []Observation{{Cluster: "x", Value: 0.1}, {Cluster: "y", Value: 0.2}}
+	p, err := ComparePaired(a, b, BootstrapOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(p.CI[0] > 0) || p.P != 0.5 || p.Significant {
+		t.Fatalf("two same-signed pairs: CI %v excludes 0 but p = %v; want not significant, got %+v", p.CI, p.P, p)
+	}
+}

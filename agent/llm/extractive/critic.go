@@ -14,8 +14,8 @@ const (
 	penaltyUncited    = 0.10 // per body sentence without a citation
 	penaltyUnresolved = 0.15 // per distinct key not found in the findings
 	penaltyCheck      = 0.05 // per line of # Citation check
-	penaltyClaim      = 0.10 // per unsupported claim of # Claim check
-	penaltyInvalid    = 0.15 // per invalid claim of # Claim check
+	penaltyClaim      = 0.10 // per unsupported claim or citation of # Claim check
+	penaltyInvalid    = 0.15 // per invalid claim or invalid citation of # Claim check
 	penaltyUncovered  = 0.40 // times the share of sub-questions uncovered
 	penaltyNoCitation = 0.50 // a body that cites nothing at all
 )
@@ -99,6 +99,14 @@ func (m *Model) critique(ctx context.Context, req llm.Request) (reply, error) {
 			penalty += penaltyClaim
 		}
 	}
+	for _, c := range citationCheck(sec[SectionClaimCheck]) {
+		out.Issues = append(out.Issues, CitationLine(c.invalid, c.key, shorten(c.text, 200)))
+		if c.invalid {
+			penalty += penaltyInvalid
+		} else {
+			penalty += penaltyClaim
+		}
+	}
 	have := termSet(strings.Join(body, " "))
 	for _, q := range subqs {
 		qs := termSet(q)
@@ -146,6 +154,75 @@ func claimCheck(section string) []checkedClaim {
 		out = append(out, c)
 	}
 	return out
+}
+
+// checkedCitation is a citation line of a # Claim check section: one bad
+// citation of a claim.
+type checkedCitation struct {
+	key     string // without brackets
+	text    string // the claim
+	invalid bool   // else unsupported
+}
+
+// citationCheck reads a # Claim check section's "unsupported citation
+// [key] in: <claim>" and "invalid citation [key] in: <claim>" items, in
+// order, repeats dropped. Other lines are ignored.
+func citationCheck(section string) []checkedCitation {
+	var out []checkedCitation
+	seen := map[checkedCitation]bool{}
+	for _, item := range bulletItems(section) {
+		var c checkedCitation
+		rest, ok := cutPrefixFold(item, strings.TrimSpace(CitationUnsupported))
+		if !ok {
+			rest, ok = cutPrefixFold(item, strings.TrimSpace(CitationInvalid))
+			c.invalid = true
+		}
+		if !ok || !strings.HasPrefix(rest, "[") {
+			continue
+		}
+		end := strings.Index(rest, "]")
+		if end < 0 {
+			continue
+		}
+		c.key = strings.TrimSpace(rest[1:end])
+		c.text, ok = cutPrefixFold(strings.TrimLeft(rest[end+1:], " "), strings.TrimSpace(CitationClaim))
+		if !ok || c.key == "" || c.text == "" || seen[c] {
+			continue
+		}
+		seen[c] = true
+		out = append(out, c)
+	}
+	return out
+}
+
+// citationDropper tells which keys to drop from a report sentence: those
+// the # Claim check names as bad citations of that sentence.
+type citationDropper []struct {
+	key   string
+	claim claimMatcher
+}
+
+func newCitationDropper(cs []checkedCitation) citationDropper {
+	var d citationDropper
+	for _, c := range cs {
+		if m := newClaimMatcher([]checkedClaim{{text: c.text}}); len(m) > 0 {
+			d = append(d, struct {
+				key   string
+				claim claimMatcher
+			}{c.key, m})
+		}
+	}
+	return d
+}
+
+// drops reports whether key is a bad citation of sentence.
+func (d citationDropper) drops(sentence, key string) bool {
+	for _, c := range d {
+		if c.key == key && c.claim.match(sentence) {
+			return true
+		}
+	}
+	return false
 }
 
 // claimMatcher tells whether a report sentence is one of a list of

@@ -107,7 +107,10 @@
 //     without a key, or whose keys are all missing from # Findings (other
 //     unresolved keys are dropped), and those the optional # Claim check
 //     lists (same words, or one containing the other; the findings they
-//     quote are not used again); adds the most similar unused findings to
+//     quote are not used again); drops the key of each "unsupported
+//     citation [key] in: <claim>" or "invalid citation [key] in: <claim>"
+//     line of # Claim check from the sentences that claim matches (the
+//     sentence goes only when no good key is left); adds the most similar unused findings to
 //     each sub-question the critique names ("uncovered: <sub-question>") or
 //     whose section was emptied, creating its section if needed; refills an
 //     emptied Summary; keeps everything else.
@@ -118,14 +121,16 @@
 //     citation [key]: …" per key not in the findings; "citation check:
 //     <line>" per line of # Citation check; "unsupported: <claim>" and
 //     "invalid citation: <claim>" per "unsupported: "/"invalid: " item of
-//     # Claim check (the agent's claim-level verifier); "uncovered:
-//     <sub-question>" per sub-question fewer than half of whose content
-//     words appear in the report's body (headings excluded). Score = 1 −
+//     # Claim check (the agent's claim-level verifier), and each
+//     "unsupported citation [key] in: <claim>"/"invalid citation [key] in:
+//     <claim>" item of it as is; "uncovered: <sub-question>" per
+//     sub-question fewer than half of whose content words appear in the
+//     report's body (headings excluded). Score = 1 −
 //     (0.10 per uncited sentence + 0.15 per unresolved key + 0.05 per check
-//     line + 0.10 per unsupported claim + 0.15 per invalid one + 0.40 ×
-//     share of sub-questions uncovered + 0.50 if nothing is cited), clamped
-//     to [0, 1] and rounded to three decimals. Findings without any key
-//     score 0.
+//     line + 0.10 per unsupported claim or citation + 0.15 per invalid
+//     one + 0.40 × share of sub-questions uncovered + 0.50 if nothing is
+//     cited), clamped to [0, 1] and rounded to three decimals. Findings
+//     without any key score 0.
 //
 // A request without a Role is routed by its schema, tools and sections. Any
 // other role (judge included) and any request that fits none of the shapes

@@ -23,7 +23,11 @@ const (
 	// SectionClaimCheck lists the claims the claim-level citation check
 	// (agent/research/verify) found unsupported or invalid, one
 	// "- unsupported: <claim>" or "- invalid: <claim>" line each, the
-	// claim as written without its citation marks.
+	// claim as written without its citation marks; and the single bad
+	// citations of claims another citation supports, one
+	// "- unsupported citation [key] in: <claim>" or
+	// "- invalid citation [key] in: <claim>" line each (see
+	// CitationLine).
 	SectionClaimCheck = "Claim check"
 )
 
@@ -31,7 +35,23 @@ const (
 const (
 	ClaimUnsupported = "unsupported: "
 	ClaimInvalid     = "invalid: "
+	// CitationUnsupported and CitationInvalid start a line about one
+	// citation of a claim: "<prefix>[key] in: <claim>".
+	CitationUnsupported = "unsupported citation "
+	CitationInvalid     = "invalid citation "
+	// CitationClaim separates a citation line's "[key]" from its claim.
+	CitationClaim = " in: "
 )
+
+// CitationLine is the # Claim check line for one bad citation [key] of
+// claim: invalid (its passage does not exist) or else unsupported.
+func CitationLine(invalid bool, key, claim string) string {
+	prefix := CitationUnsupported
+	if invalid {
+		prefix = CitationInvalid
+	}
+	return prefix + "[" + key + "]" + CitationClaim + claim
+}
 
 // The structured-output schemas and supervisor tools of the protocol.
 const (

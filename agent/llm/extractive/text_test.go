@@ -1,6 +1,7 @@
 package extractive
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -80,3 +81,21 @@ func TestMMRDeterministicAndDiverse(t *testing.T) {
 	assert.Equal(t, []int{0, 2, 1}, mmr(rel, vs, 3, 0.5, 1, nil, nil), "novelty outweighs a near-repeat")
 	assert.Equal(t, []int{0, 2}, mmr(rel, vs, 3, 0.5, 0.8, nil, nil), "near-duplicates are skipped")
 }
+
+func TestCitationCheckParsing(t *testing.T) {
+	got := citationCheck(testBullets(
+		"Invalid Citation [a#1] in: Claim one here.",
+		"unsupported citation [b#2]  in:  Claim two here.",
+		"unsupported citation [b#2] in: Claim two here.",
+		"unsupported: a whole claim",
+		"invalid citation a#1 in: no brackets",
+		"invalid citation [a#1] claim without separator",
+	))
+	assert.Equal(t, []checkedCitation{
+		{key: "a#1", text: "Claim one here.", invalid: true},
+		{key: "b#2", text: "Claim two here."},
+	}, got)
+	assert.Empty(t, claimCheck(testBullets("invalid citation [a#1] in: x", "unsupported citation [b#2] in: y")), "citation lines are not whole-claim lines")
+}
+
+func testBullets(items ...string) string { return "- " + strings.Join(items, "\n- ") }

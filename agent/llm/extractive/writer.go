@@ -226,7 +226,8 @@ type block struct {
 
 // revise fixes a report after a critique: body sentences without a key
 // that resolves in the findings, and those the # Claim check lists, are
-// removed (unresolved keys are dropped from sentences that keep a good
+// removed (unresolved keys, and the keys the # Claim check names as bad
+// citations of a sentence, are dropped from sentences that keep a good
 // one); each sub-question the critique
 // names as uncovered, or whose section was emptied, gets the most similar
 // unused findings; an emptied Summary is refilled. Everything else is kept.
@@ -246,6 +247,8 @@ func (w *writing) revise(ctx context.Context) string {
 	// Claims the verifier found unsupported or invalid are dropped, and
 	// the findings they quote are not used again.
 	drop := newClaimMatcher(claimCheck(w.sec[SectionClaimCheck]))
+	// Bad citations of otherwise supported claims: only the key goes.
+	dropKey := newCitationDropper(citationCheck(w.sec[SectionClaimCheck]))
 	for i, c := range w.claims {
 		if drop.match(c.text) {
 			used[i] = true
@@ -265,7 +268,7 @@ func (w *writing) revise(ctx context.Context) string {
 				}
 				var good []string
 				for _, k := range c.keys {
-					if w.keys[k] && !containsStr(good, k) {
+					if w.keys[k] && !containsStr(good, k) && !dropKey.drops(c.text, k) {
 						good = append(good, k)
 					}
 				}

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/deepctx/deepctx/agent/llm"
+	"github.com/deepctx/deepctx/agent/llm/extractive"
 )
 
 const findingsText = `Findings on: How does the Go garbage collector keep pause times short?
@@ -254,4 +255,42 @@ func TestClaimMatchingToleratesSplitting(t *testing.T) {
 	revised := write(t, writerUser(findingsText, section("Report", draft), section("Critique", bullets("unsupported: x")), check))
 	assert.NotContains(t, revised, "stop-the-world")
 	assert.Contains(t, revised, "Pause times are typically well under a millisecond.")
+}
+
+func TestBadCitationCritiqueAndRevision(t *testing.T) {
+	draft := "# Go's garbage collector\n\n## Summary\n\n" +
+		"Pause times are typically well under a millisecond. [aa11bb22cc33#3] [dd44ee55ff66#2]\n\n" +
+		"## How does the Go garbage collector keep pause times short?\n\n" +
+		"Go 1.5 replaced the stop-the-world garbage collector with a concurrent one. [dd44ee55ff66#2]\n\n" +
+		"## What do the GOGC and GOMEMLIMIT settings control?\n\n" +
+		"- The GOGC environment variable sets the garbage collection target percentage. [aa11bb22cc33#4]\n" +
+		"- The memory limit, set with GOMEMLIMIT, caps the total memory the Go runtime uses. [aa11bb22cc33#5][aa11bb22cc33#4]\n\n" +
+		"## How does escape analysis reduce garbage collector work?\n\n" +
+		"Escape analysis decides whether a value can live on the stack. [0a1b2c3d4e5f#0]\n"
+	unsupported := extractive.CitationLine(false, "dd44ee55ff66#2", "Pause times are typically well under a millisecond.")
+	invalid := extractive.CitationLine(true, "aa11bb22cc33#4", "The memory limit, set with GOMEMLIMIT, caps the total memory the Go runtime uses.")
+	assert.Equal(t, "unsupported citation [dd44ee55ff66#2] in: Pause times are typically well under a millisecond.", unsupported)
+	check := section("Claim check", bullets(unsupported, invalid, "something else entirely", "invalid citation [] in: no key"))
+
+	plain := critic(t, draft)
+	resp := generate(t, llm.Request{
+		Role:     llm.CallCritic,
+		Schema:   &llm.ResponseSchema{Name: "critique"},
+		Messages: []llm.Message{llm.System("criticize"), llm.User(writerUser(findingsText, section("Report", draft)) + "\n" + check)},
+	})
+	var c critique
+	require.NoError(t, json.Unmarshal([]byte(resp.Message.Text()), &c))
+	assert.Contains(t, c.Issues, unsupported)
+	assert.Contains(t, c.Issues, invalid)
+	// 0.10 per unsupported citation, 0.15 per invalid one; malformed lines ignored.
+	assert.InDelta(t, plain.Score-0.25, c.Score, 1e-9, "plain %v\nchecked %v", plain, c)
+
+	revised := write(t, writerUser(findingsText, section("Report", draft), section("Critique", bullets(c.Issues...)), check))
+	// Only the bad marks go; the sentences stay with their good keys.
+	assert.Contains(t, revised, "Pause times are typically well under a millisecond. [aa11bb22cc33#3]\n")
+	assert.Contains(t, revised, "The memory limit, set with GOMEMLIMIT, caps the total memory the Go runtime uses. [aa11bb22cc33#5]\n")
+	// The same key elsewhere, on a claim the check does not name, stays.
+	assert.Contains(t, revised, "The GOGC environment variable sets the garbage collection target percentage. [aa11bb22cc33#4]\n")
+	assert.Contains(t, revised, "Go 1.5 replaced the stop-the-world garbage collector with a concurrent one. [dd44ee55ff66#2]")
+	checkReport(t, revised)
 }

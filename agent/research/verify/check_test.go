@@ -181,3 +181,57 @@ func TestCheckErrors(t *testing.T) {
 	_, err = verify.Check(ctx, report, cites, newMemCorpus(), nil)
 	require.ErrorIs(t, err, context.Canceled)
 }
+
+// A citation in a fragment too short to be a claim is still checked: a
+// number that names no source is invalid.
+func TestCheckShortCitedFragments(t *testing.T) {
+	for _, report := range []string{"Channels block forever [9].", "See [2]."} {
+		res, err := verify.Check(context.Background(), report, cites[:1], newMemCorpus(), nil)
+		require.NoError(t, err)
+		require.Len(t, res.Claims, 1, report)
+		assert.Equal(t, 1, res.Invalid, report)
+		assert.Equal(t, []string{res.Claims[0].Claim.Text}, res.Summary().InvalidClaims)
+	}
+
+	// Attached to the claim before, its bad citation is reported on it.
+	res, err := verify.Check(context.Background(),
+		"A send on a channel happens before the corresponding receive completes [1]. See [9].", cites, newMemCorpus(), nil)
+	require.NoError(t, err)
+	require.Len(t, res.Claims, 1)
+	assert.Equal(t, []verify.Status{verify.StatusSupported, verify.StatusInvalid}, statuses(res.Claims[0]))
+	assert.Equal(t, []verify.BadCitation{{
+		N: 9, Status: verify.StatusInvalid, Claim: "A send on a channel happens before the corresponding receive completes.",
+	}}, res.Summary().BadCitations)
+}
+
+// A claim one citation supports is in neither claim list of the Summary,
+// so its other, bad citations are listed one by one.
+func TestSummaryBadCitations(t *testing.T) {
+	const report = "A send on a channel happens before the corresponding receive completes [1][4][7][2].\n\n" +
+		"Tomatoes need six hours of direct sunlight every day [1][7].\n"
+	res, err := verify.Check(context.Background(), report, cites, newMemCorpus(), nil)
+	require.NoError(t, err)
+	require.Len(t, res.Claims, 2)
+	S, U, I := verify.StatusSupported, verify.StatusUnsupported, verify.StatusInvalid
+	assert.Equal(t, []verify.Status{S, I, I, U}, statuses(res.Claims[0]))
+	assert.Equal(t, []verify.Status{U, I}, statuses(res.Claims[1]))
+
+	sum := res.Summary()
+	const channel = "A send on a channel happens before the corresponding receive completes."
+	assert.Equal(t, []verify.BadCitation{
+		{N: 4, DocID: "gone", Chunk: 9, Status: I, Claim: channel},
+		{N: 7, Status: I, Claim: channel},
+		{N: 2, DocID: "mutex", Chunk: 2, Status: U, Claim: channel},
+	}, sum.BadCitations)
+	// The existing lists keep their meaning: the tomato claim, which no
+	// citation supports, is listed whole and its citations are not.
+	assert.Equal(t, []string{"Tomatoes need six hours of direct sunlight every day."}, sum.UnsupportedClaims)
+	assert.Empty(t, sum.InvalidClaims)
+
+	var back verify.Summary
+	data, err := json.Marshal(sum)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"bad_citations":[{"n":4,"doc_id":"gone","chunk":9,"status":"invalid","claim":`)
+	require.NoError(t, json.Unmarshal(data, &back))
+	assert.Equal(t, sum, back)
+}

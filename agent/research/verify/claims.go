@@ -1,20 +1,25 @@
 package verify
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
-// MinClaimWords is the fewest words a sentence needs to be a claim:
-// shorter fragments ("See [3].", "In short:") assert too little to verify.
+// MinClaimWords is the fewest words a sentence needs to be a claim of its
+// own: shorter fragments ("In short: yes.") assert too little to verify.
+// A shorter fragment with citation marks still has them checked (see
+// Claims).
 const MinClaimWords = 4
 
 // Claim is one claim of a report: a sentence (or list item, or table row)
 // of the body, with the citation numbers attached to it.
 type Claim struct {
 	// Text is the claim without its citation marks, whitespace collapsed.
+	// It has MinClaimWords words or more, but for a short cited fragment
+	// that opens its block (see Claims).
 	Text string `json:"text"`
 	// Cites are the numbers of the claim's citation marks, distinct, in
 	// order of appearance; empty for an uncited claim.
@@ -22,7 +27,8 @@ type Claim struct {
 	// Offset and End delimit the claim in the report, in bytes: from the
 	// sentence's first character to just after its last citation mark
 	// (or its last character), so report[Offset:End] is the claim as
-	// written.
+	// written — followed by the short cited fragments whose marks it
+	// took over, if any (see Claims).
 	Offset int `json:"offset"`
 	End    int `json:"end"`
 }
@@ -42,7 +48,17 @@ type Claim struct {
 // code, escaped marks ("\[1\]") and link texts ("[1](url)") are not
 // citations. Marks belong to the sentence they are in, and marks that
 // follow a sentence's full stop ("… completes. [3]") belong to that
-// sentence. A sentence of fewer than MinClaimWords words is not a claim.
+// sentence.
+//
+// A sentence of fewer than MinClaimWords words is not a claim of its own,
+// but its citation marks are never dropped: a short fragment with marks
+// ("See [2].", "Channels block forever [9].") gives them to the claim
+// before it in the same paragraph, list item or table row (that claim's
+// Cites gain its numbers and its End moves to the fragment's end), and
+// when it opens its block — a paragraph, list item or row of its own,
+// which is not read as a footnote to the block before — it is a claim
+// itself, however short. Either way a citation of a passage that does not
+// exist is found invalid. Short fragments without marks are dropped.
 //
 // Claims never panics, whatever the input.
 func Claims(report string) []Claim {
@@ -510,7 +526,23 @@ func unitClaims(report string, start, end int) []Claim {
 		text.WriteString(s[pos:b])
 		t := cleanText(text.String())
 		if countWords(t) < MinClaimWords {
-			continue
+			if len(cites) == 0 {
+				continue
+			}
+			if len(out) > 0 {
+				// A short cited fragment ("See [3].") cites for the
+				// sentence before it.
+				prev := &out[len(out)-1]
+				for _, n := range cites {
+					if !slices.Contains(prev.Cites, n) {
+						prev.Cites = append(prev.Cites, n)
+					}
+				}
+				prev.End = start + b
+				continue
+			}
+			// With no sentence before it in the block, it is a claim of
+			// its own, so its citations are checked.
 		}
 		out = append(out, Claim{Text: t, Cites: cites, Offset: start + a, End: start + b})
 	}

@@ -51,9 +51,34 @@ func TestClaims(t *testing.T) {
 			want:   []wantClaim{{"Channels and mutexes both order memory operations.", []int{1, 2}}},
 		},
 		{
-			name:   "uncited sentences and short fragments",
+			name:   "short fragments: cited ones cite for the claim before, uncited ones drop",
 			report: "This sentence cites nothing at all. See [3]. In short: yes.",
-			want:   []wantClaim{{"This sentence cites nothing at all.", nil}},
+			want:   []wantClaim{{"This sentence cites nothing at all.", []int{3}}},
+		},
+		{
+			name:   "a short cited fragment adds its numbers to the claim before",
+			report: "Unbuffered channels synchronise sender and receiver [1]. Channels block forever [9]. Closing wakes every receiver at once [2].",
+			want:   []wantClaim{{"Unbuffered channels synchronise sender and receiver.", []int{1, 9}}, {"Closing wakes every receiver at once.", []int{2}}},
+		},
+		{
+			name:   "a short cited fragment opening its block is a claim",
+			report: "Channels block forever [9].",
+			want:   []wantClaim{{"Channels block forever.", []int{9}}},
+		},
+		{
+			name:   "a bare pointer is a claim when nothing precedes it",
+			report: "See [2].",
+			want:   []wantClaim{{"See.", []int{2}}},
+		},
+		{
+			name:   "a short cited list item is not attached to the paragraph before",
+			report: "The paragraph before has a claim [1].\n\n- Short item [4]\n- Another short [1, 4]\n",
+			want:   []wantClaim{{"The paragraph before has a claim.", []int{1}}, {"Short item", []int{4}}, {"Another short", []int{1, 4}}},
+		},
+		{
+			name:   "uncited short fragments are not claims",
+			report: "In short: yes. Fine.",
+			want:   nil,
 		},
 		{
 			name:   "headings are not claims",
@@ -123,9 +148,23 @@ func TestClaimOffsets(t *testing.T) {
 	assert.Equal(t, "A list item claim with words [3]", report[cs[2].Offset:cs[2].End])
 }
 
+func TestClaimOffsetsShortFragments(t *testing.T) {
+	report := "## Summary\n\nFirst claim of the report here [1]. See [2]. Then another long claim here [3].\n\nGone for good [7].\n"
+	cs := verify.Claims(report)
+	require.Len(t, cs, 3)
+	// The first claim's span runs on to the fragment whose mark it took.
+	assert.Equal(t, "First claim of the report here [1]. See [2].", report[cs[0].Offset:cs[0].End])
+	assert.Equal(t, []int{1, 2}, cs[0].Cites)
+	assert.Equal(t, "Then another long claim here [3].", report[cs[1].Offset:cs[1].End])
+	assert.Equal(t, "Gone for good [7].", report[cs[2].Offset:cs[2].End])
+	assert.Equal(t, "Gone for good.", cs[2].Text)
+	assert.Equal(t, []int{7}, cs[2].Cites)
+}
+
 // FuzzClaims checks that Claims never panics and that its claims are
 // well-formed: offsets in range and in order, texts of MinClaimWords words
-// or more, citation numbers that appear in the claim's span.
+// or more (shorter only with a citation: a short cited fragment opening
+// its block), citation numbers that appear in the claim's span.
 func FuzzClaims(f *testing.F) {
 	for _, s := range []string{
 		"",
@@ -135,6 +174,7 @@ func FuzzClaims(f *testing.F) {
 		"`unclosed code [1] with words. Next sentence here [2]",
 		"> quote [1].\n> more quote text here [2]\n\n    indented [3]",
 		"Text.[1]x and. [ 1 ,2 ] with \\[3\\] words [99999999] end.",
+		"See [2]. A claim with enough words [1]. Short [3]. In short: yes.\n\n- [4]\n",
 		"\xff\xfe invalid utf8 [1]. Ünïcode sëntence wïth wörds [2]. «Quoted.» Next",
 	} {
 		f.Add(s)
@@ -146,7 +186,7 @@ func FuzzClaims(f *testing.F) {
 				t.Fatalf("claim %q: offsets %d..%d out of range or order (previous end %d, len %d)", c.Text, c.Offset, c.End, prev, len(report))
 			}
 			prev = c.End
-			if strings.TrimSpace(c.Text) != c.Text || len(strings.Fields(c.Text)) < verify.MinClaimWords {
+			if strings.TrimSpace(c.Text) != c.Text || len(strings.Fields(c.Text)) < verify.MinClaimWords && len(c.Cites) == 0 {
 				t.Fatalf("claim text %q is not a trimmed claim of %d words", c.Text, verify.MinClaimWords)
 			}
 			if utf8.ValidString(report) && !utf8.ValidString(c.Text) {

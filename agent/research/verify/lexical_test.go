@@ -85,3 +85,50 @@ func TestLexicalCancelled(t *testing.T) {
 	_, err := Lexical{}.Supports(ctx, "a claim with words", "a passage")
 	require.ErrorIs(t, err, context.Canceled)
 }
+
+// Negation, order, comparison and spelled-out numbers are not stop words
+// to Lexical: a claim that flips or changes one is unsupported even when
+// every other word is the passage's.
+func TestLexicalPolarityAndNumberWords(t *testing.T) {
+	const passage = "A send on a channel happens before the corresponding receive from that channel completes. At most three goroutines may hold the lock."
+	tests := []struct {
+		name, claim string
+		supported   bool
+		reason      string
+	}{
+		{"negated", "A send on a channel does not happen before the corresponding receive completes.", false, "not in the passage: not"},
+		{"negated by contraction", "A send on a channel doesn't happen before the corresponding receive completes.", false, "not in the passage: not"},
+		{"negated by never", "A send on a channel never happens before the corresponding receive completes.", false, "not in the passage: never"},
+		{"order flipped", "A send on a channel happens after the corresponding receive completes.", false, "not in the passage: after"},
+		{"number word changed", "At most two goroutines may hold the lock.", false, "numbers not in the passage: 2"},
+		{"bound flipped", "At least three goroutines may hold the lock.", false, "not in the passage: least"},
+		{"digit for a number word changed", "At most 4 goroutines may hold the lock.", false, "numbers not in the passage: 4"},
+		// Controls: the true statements stay supported.
+		{"true order", "A send on a channel happens before the corresponding receive completes.", true, ""},
+		{"true bound", "At most three goroutines may hold the lock.", true, ""},
+		{"true bound, digit for the number word", "At most 3 goroutines may hold the lock.", true, ""},
+		{"true bound, reordered", "Three goroutines at most may hold the lock.", true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Lexical{}.Supports(context.Background(), tt.claim, passage)
+			require.NoError(t, err)
+			assert.Equal(t, tt.supported, s.Supported, s.Reason)
+			if tt.reason != "" {
+				assert.Contains(t, s.Reason, tt.reason)
+			}
+		})
+	}
+
+	// A negated passage supports the negated claim, whichever form the
+	// negation takes on either side.
+	s, err := Lexical{}.Supports(context.Background(), "A nil channel can't be closed.", "Closing a nil channel is not allowed: a nil channel cannot be closed.")
+	require.NoError(t, err)
+	assert.True(t, s.Supported, s.Reason)
+}
+
+func TestLexTokensContractionsAndNumberWords(t *testing.T) {
+	assert.Equal(t, []string{"do", "not", "can", "not", "can", "not", "will", "not", "is", "not", "go", "s"},
+		lexTokens("Don't cannot can't won’t isn't Go's"))
+	assert.Equal(t, []string{"3", "twice", "half", "20", "1.5"}, lexTokens("three twice half twenty 1.5"))
+}

@@ -149,8 +149,8 @@ func (r Result) EffectiveCitations() int {
 }
 
 // Summary is the compact form of a Result kept where space matters (a
-// research draft, a checkpoint): the counts, and the texts of the claims
-// to fix. It round-trips through encoding/json and its JSON field names
+// research draft, a checkpoint): the counts, the texts of the claims to
+// fix, and the bad citations of claims otherwise supported. It round-trips through encoding/json and its JSON field names
 // are stable.
 type Summary struct {
 	// Claims counts the report's claims; Supported, Unsupported and
@@ -169,6 +169,27 @@ type Summary struct {
 	// InvalidClaims are the texts of the claims all of whose citations
 	// are invalid.
 	InvalidClaims []string `json:"invalid_claims,omitempty"`
+	// BadCitations are the invalid and unsupported citations of the
+	// claims that some other citation supports, one per verdict in
+	// report order: such a claim is in neither list above, but these
+	// citations of it still have to be fixed or dropped. (A claim no
+	// citation supports is listed whole above, and its citations are not
+	// repeated here.)
+	BadCitations []BadCitation `json:"bad_citations,omitempty"`
+}
+
+// BadCitation is one invalid or unsupported citation of a claim that
+// another of its citations supports.
+type BadCitation struct {
+	// N is the citation number [n]; DocID and Chunk name the cited
+	// passage, DocID empty when N is not one of the report's sources.
+	N     int    `json:"n"`
+	DocID string `json:"doc_id,omitempty"`
+	Chunk int    `json:"chunk"`
+	// Status is StatusInvalid or StatusUnsupported.
+	Status Status `json:"status"`
+	// Claim is the claim's text.
+	Claim string `json:"claim"`
 }
 
 // CitationAccuracy is Supported / (Supported + Unsupported), as
@@ -198,6 +219,13 @@ func (r Result) Summary() Summary {
 		}
 		switch {
 		case sup > 0:
+			for _, v := range c.Verdicts {
+				if v.Status == StatusInvalid || v.Status == StatusUnsupported {
+					s.BadCitations = append(s.BadCitations, BadCitation{
+						N: v.N, DocID: v.DocID, Chunk: v.Chunk, Status: v.Status, Claim: c.Claim.Text,
+					})
+				}
+			}
 		case unsup > 0:
 			s.UnsupportedClaims = append(s.UnsupportedClaims, c.Claim.Text)
 		default:
