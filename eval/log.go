@@ -177,6 +177,12 @@ func (l *Log) Header() (Header, error) {
 
 // WriteHeader replaces log.json atomically.
 func (l *Log) WriteHeader(h Header) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.writeHeader(h)
+}
+
+func (l *Log) writeHeader(h Header) error {
 	h.Updated = time.Now().UTC()
 	return writeJSONAtomic(filepath.Join(l.Dir, headerFile), h)
 }
@@ -190,7 +196,7 @@ func (l *Log) UpdateHeader(f func(*Header)) error {
 		return err
 	}
 	f(&h)
-	return l.WriteHeader(h)
+	return l.writeHeader(h)
 }
 
 // TaskDir returns the folder of one attempt.

@@ -335,7 +335,7 @@ func TestRunAgainstAnOpenAICompatibleServer(t *testing.T) {
 	assert.Equal(t, judge.NamePairwise, ps.Scorer)
 	assert.Equal(t, 2, ps.Wins[0]+ps.Wins[1]+ps.Wins[2], "one verdict per sample")
 	for _, v := range sum.Variants {
-		assert.Equal(t, 2, v.Samples, v.Name)
+		assert.Equal(t, 2, v.Attempts, v.Name)
 		assert.Zero(t, v.Errors, v.Name)
 		assert.Contains(t, v.Scores, judge.NameRACE, v.Name)
 	}

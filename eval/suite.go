@@ -124,8 +124,7 @@ type Sample struct {
 	// "test" (reported, never tuned to). Optional.
 	Split string `yaml:"split,omitempty" json:"split,omitempty"`
 	// User simulates the user when the agent asks a clarifying question.
-	// Optional: without it a question is answered "No preference; use
-	// your judgement."
+	// Optional: without it a question is answered with DefaultAnswer.
 	User *SimUser `yaml:"user,omitempty" json:"user,omitempty"`
 }
 
@@ -291,11 +290,7 @@ func LoadSuite(path string) (*Suite, error) {
 // used for messages and to resolve relative paths.
 func ParseSuite(data []byte, path string) (*Suite, error) {
 	fail := func(line int, format string, args ...any) error {
-		loc := path
-		if line > 0 {
-			loc = fmt.Sprintf("%s:%d", path, line)
-		}
-		return fmt.Errorf("%w: %s: %s", ErrSuite, loc, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w: %s: %s", ErrSuite, location(path, line), fmt.Sprintf(format, args...))
 	}
 	var s Suite
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -317,12 +312,22 @@ func ParseSuite(data []byte, path string) (*Suite, error) {
 	for i, c := range s.Corpus {
 		s.Corpus[i] = resolveSuitePath(dir, c)
 	}
+	// where locates each sample for messages: the suite file and line, or
+	// the samples file and line.
+	where := make([]string, len(s.Samples))
+	for i := range s.Samples {
+		where[i] = location(path, lines.item("samples", i))
+	}
 	if s.SamplesFile != "" {
-		more, err := readSamplesFile(resolveSuitePath(dir, s.SamplesFile))
+		file := resolveSuitePath(dir, s.SamplesFile)
+		more, at, err := readSamplesFile(file)
 		if err != nil {
 			return nil, err
 		}
 		s.Samples = append(s.Samples, more...)
+		for _, n := range at {
+			where = append(where, location(file, n))
+		}
 	}
 	if len(s.Samples) == 0 {
 		return nil, fail(lines.key("samples"), "samples: the suite has none")
@@ -330,12 +335,11 @@ func ParseSuite(data []byte, path string) (*Suite, error) {
 	seen := map[string]bool{}
 	for i := range s.Samples {
 		smp := &s.Samples[i]
-		line := lines.item("samples", i)
 		if err := validateSample(smp, dir); err != nil {
-			return nil, fail(line, "samples[%d] (%s): %v", i, smp.ID, err)
+			return nil, fmt.Errorf("%w: %s: samples[%d] (%s): %v", ErrSuite, where[i], i, smp.ID, err)
 		}
 		if seen[smp.ID] {
-			return nil, fail(line, "samples[%d]: id %q is used twice", i, smp.ID)
+			return nil, fmt.Errorf("%w: %s: samples[%d]: id %q is used twice", ErrSuite, where[i], i, smp.ID)
 		}
 		seen[smp.ID] = true
 	}
@@ -441,14 +445,24 @@ const (
 	PolicyNone    = "none"
 )
 
-// readSamplesFile reads one strict JSON sample object per line.
-func readSamplesFile(path string) ([]Sample, error) {
+// location is "file:line", or the file alone when the line is unknown.
+func location(file string, line int) string {
+	if line > 0 {
+		return fmt.Sprintf("%s:%d", file, line)
+	}
+	return file
+}
+
+// readSamplesFile reads one strict JSON sample object per line and returns
+// the samples with the line each came from.
+func readSamplesFile(path string) ([]Sample, []int, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: samples_file: %v", ErrSuite, err)
+		return nil, nil, fmt.Errorf("%w: samples_file: %v", ErrSuite, err)
 	}
 	defer f.Close()
 	var out []Sample
+	var at []int
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for n := 1; sc.Scan(); n++ {
@@ -460,14 +474,15 @@ func readSamplesFile(path string) ([]Sample, error) {
 		dec.DisallowUnknownFields()
 		var smp Sample
 		if err := dec.Decode(&smp); err != nil {
-			return nil, fmt.Errorf("%w: %s:%d: %v", ErrSuite, path, n, err)
+			return nil, nil, fmt.Errorf("%w: %s:%d: %v", ErrSuite, path, n, err)
 		}
 		out = append(out, smp)
+		at = append(at, n)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrSuite, path, err)
+		return nil, nil, fmt.Errorf("%w: %s: %v", ErrSuite, path, err)
 	}
-	return out, nil
+	return out, at, nil
 }
 
 // resolveSuitePath expands environment variables ($GOROOT falls back to

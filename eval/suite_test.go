@@ -133,3 +133,14 @@ func FuzzParseSuite(f *testing.F) {
 		}
 	})
 }
+
+func TestSamplesFileValidationNamesItsLine(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "s.jsonl"), []byte("{\"id\":\"a\",\"question\":\"q\"}\n\n{\"id\":\"b\",\"question\":\"\"}\n"), 0o644))
+	path := filepath.Join(dir, "suite.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("corpus: x\nsamples_file: s.jsonl\n"), 0o644))
+	_, err := eval.LoadSuite(path)
+	require.ErrorIs(t, err, eval.ErrSuite)
+	assert.Contains(t, err.Error(), "s.jsonl:3")
+	assert.Contains(t, err.Error(), "question: required")
+}

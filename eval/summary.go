@@ -42,12 +42,13 @@ type VariantSummary struct {
 	// Rounds[s][r] scores the draft current after r revisions (a run
 	// whose loop stopped earlier keeps its last draft).
 	Rounds map[string][]stats.Summary `json:"rounds,omitempty"`
-	// Samples, Errors: attempts run and failed. Skipped and Failed count
-	// scores per scorer that were skipped or failed.
-	Samples int            `json:"samples"`
-	Errors  int            `json:"errors"`
-	Skipped map[string]int `json:"skipped,omitempty"`
-	Failed  map[string]int `json:"failed,omitempty"`
+	// Attempts and Errors count the attempts recorded and those that
+	// failed. Skipped and Failed count scores per scorer that were
+	// skipped or failed.
+	Attempts int            `json:"attempts"`
+	Errors   int            `json:"errors"`
+	Skipped  map[string]int `json:"skipped,omitempty"`
+	Failed   map[string]int `json:"failed,omitempty"`
 	// Cost and quality totals for the scatter plot.
 	CostUSD     float64 `json:"cost_usd"`
 	BilledTotal float64 `json:"billed_tokens"`
@@ -109,7 +110,7 @@ func Summarize(h Header, records []Record, pairs []PairRecord, opts stats.Bootst
 			}
 		}
 		for _, r := range mine {
-			vs.Samples++
+			vs.Attempts++
 			if r.Status != RecordOK {
 				vs.Errors++
 				continue

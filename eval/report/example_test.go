@@ -13,12 +13,12 @@ func ExampleMarkdown() {
 		Suite: "go-history", Status: eval.StatusFinished, Epochs: 1, Reducer: "mean",
 		Scorers: []string{"fact_recall", "billed_tokens", "cost_usd"},
 		Variants: []eval.VariantSummary{
-			{Name: "baseline", Samples: 3, Scores: map[string]stats.Summary{
+			{Name: "baseline", Attempts: 3, Scores: map[string]stats.Summary{
 				"fact_recall":   {Mean: 0.5, StdErr: 0.1, CI: [2]float64{0.3, 0.7}, N: 3},
 				"billed_tokens": {Mean: 12000, StdErr: 1500, CI: [2]float64{9000, 15000}, N: 3},
 				"cost_usd":      {Mean: 0.012, StdErr: 0.0015, CI: [2]float64{0.009, 0.015}, N: 3},
 			}},
-			{Name: "deepctx", Samples: 3, Skipped: map[string]int{"cost_usd": 1}, Scores: map[string]stats.Summary{
+			{Name: "deepctx", Attempts: 3, Skipped: map[string]int{"cost_usd": 1}, Scores: map[string]stats.Summary{
 				"fact_recall":   {Mean: 0.8, StdErr: 0.05, CI: [2]float64{0.7, 0.9}, N: 3},
 				"billed_tokens": {Mean: 9000, StdErr: 800, CI: [2]float64{7600, 10400}, N: 3},
 				"cost_usd":      {Mean: 0.009, StdErr: 0.0008, CI: [2]float64{0.0076, 0.0104}, N: 2},

@@ -230,7 +230,7 @@ func buildPage(s eval.Summary, records []eval.Record, suite *eval.Suite, opts Op
 	p.Overhead = formatMS(s.Overhead)
 	p.Problems = hasProblems(s)
 	for _, v := range s.Variants {
-		fr := failureRow{Variant: v.Name, Attempts: v.Samples, Errors: v.Errors,
+		fr := failureRow{Variant: v.Name, Attempts: v.Attempts, Errors: v.Errors,
 			Failed: orDash(problems(v.Failed)), Skipped: orDash(problems(v.Skipped))}
 		p.Failures = append(p.Failures, fr)
 	}

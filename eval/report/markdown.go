@@ -106,7 +106,7 @@ func Markdown(w io.Writer, s eval.Summary, opts Options) error {
 		mdRow(&b, []string{"variant", "attempts", "errors", "failed scores", "skipped scores"})
 		mdRule(&b, 5)
 		for _, v := range s.Variants {
-			mdRow(&b, []string{v.Name, itoa(v.Samples), itoa(v.Errors), orDash(problems(v.Failed)), orDash(problems(v.Skipped))})
+			mdRow(&b, []string{v.Name, itoa(v.Attempts), itoa(v.Errors), orDash(problems(v.Failed)), orDash(problems(v.Skipped))})
 		}
 		var errs []string
 		for _, x := range s.Samples {

@@ -164,7 +164,7 @@ func attempts(s eval.Summary) int {
 	}
 	n := 0
 	for _, v := range s.Variants {
-		n += v.Samples
+		n += v.Attempts
 	}
 	return n
 }

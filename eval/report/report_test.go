@@ -49,7 +49,7 @@ func fixtureSummary() eval.Summary {
 				Splits: map[string]map[string]stats.Summary{
 					"test": {"fact_recall": sum(0.5, 0.1, 0.3, 0.7, 2)},
 				},
-				Samples: 3, Errors: 1,
+				Attempts: 3, Errors: 1,
 				Skipped: map[string]int{"race": 2},
 				Failed:  map[string]int{},
 			},
@@ -74,9 +74,9 @@ func fixtureSummary() eval.Summary {
 					"fact_recall":       {sum(0.6, 0.1, 0.4, 0.8, 3), sum(0.7, 0.1, 0.5, 0.9, 3), sum(0.8, 0.05, 0.7, 0.9, 3)},
 					"citation_accuracy": {sum(0.7, 0.1, 0.5, 0.9, 2), sum(0.9, 0.05, 0.8, 1, 2)},
 				},
-				Samples: 3,
-				Skipped: map[string]int{},
-				Failed:  map[string]int{"citation_accuracy": 1},
+				Attempts: 3,
+				Skipped:  map[string]int{},
+				Failed:   map[string]int{"citation_accuracy": 1},
 			},
 		},
 		Samples: []eval.SampleSummary{
