@@ -2,6 +2,8 @@ package scorers
 
 import (
 	"strings"
+
+	"github.com/deepctx/deepctx/eval"
 )
 
 // Body returns report without its trailing Sources list: everything from
@@ -98,11 +100,8 @@ func sections(body string) []section {
 // is Normalized.
 func plain(s string) string {
 	s = strings.NewReplacer("’", "'", "‘", "'", "*", " ", "_", " ", "`", " ").Replace(s)
-	return normalize(s)
+	return eval.Normalize(s)
 }
-
-// normalize lowercases s and collapses white space, like eval.Normalize.
-func normalize(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
 
 // shorten cuts s to about n bytes at a word boundary, for metadata.
 func shorten(s string, n int) string {
