@@ -342,6 +342,7 @@ func (o Options) openLog(s *Suite) (*Log, map[TaskKey]Record, error) {
 	err = l.UpdateHeader(func(h *Header) {
 		h.Status, h.Note = StatusRunning, ""
 		h.Epochs = max(h.Epochs, o.Epochs)
+		h.Reducer = o.Reducer // the resume's, when it names one; the log's otherwise
 		for _, v := range variants {
 			if !slices.Contains(h.Variants, v) {
 				h.Variants = append(h.Variants, v)

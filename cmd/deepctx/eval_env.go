@@ -49,12 +49,12 @@ func openEvalEnv(ctx context.Context, w io.Writer, suite *eval.Suite, db string,
 	}
 	e := &evalEnv{}
 	for _, spec := range judgeSpecs {
-		var m llm.Model
-		m, err := llm.OpenRouter(llm.RouterConfig{Default: spec}, provider.Opener(provider.Options{}))
+		router, err := llm.OpenRouter(llm.RouterConfig{Default: spec}, provider.Opener(provider.Options{}))
 		if err != nil {
 			e.Close()
 			return nil, usagef("judge %s: %v", spec, err)
 		}
+		var m llm.Model = router
 		if cacheDir != "" {
 			sum := sha256.Sum256([]byte(spec))
 			c, err := replay.ReplayOrRecord(m, filepath.Join(cacheDir, "judge-"+hex.EncodeToString(sum[:4])+".jsonl"))
