@@ -60,6 +60,22 @@ Glass is made by melting silica sand with soda ash and limestone at about 1700 d
 `,
 }
 
+// referenceDocs are the samples' reference reports, in refs/.
+var referenceDocs = map[string]string{
+	"otters.md": "# Sea otters\n\nSea otters hold hands while they sleep and rest in groups called rafts.\n",
+	"bees.md":   "# The waggle dance\n\nIts angle gives the direction of the food and its duration the distance.\n",
+}
+
+// isReference reports whether text is one of the reference reports.
+func isReference(text string) bool {
+	for _, ref := range referenceDocs {
+		if strings.TrimSpace(text) == strings.TrimSpace(ref) {
+			return true
+		}
+	}
+	return false
+}
+
 // suiteYAML is the suite; %s is the research server's base URL.
 const suiteYAML = `name: openai-e2e
 corpus: docs
@@ -105,8 +121,9 @@ func newFixture(t *testing.T) fixture {
 	}
 	refs := filepath.Join(dir, "refs")
 	require.NoError(t, os.MkdirAll(refs, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(refs, "otters.md"), []byte("# Sea otters\n\nSea otters hold hands while they sleep and rest in groups called rafts.\n"), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(refs, "bees.md"), []byte("# The waggle dance\n\nIts angle gives the direction of the food and its duration the distance.\n"), 0o644))
+	for name, text := range referenceDocs {
+		require.NoError(t, os.WriteFile(filepath.Join(refs, name), []byte(text), 0o644))
+	}
 	idx, err := search.Open(filepath.Join(dir, "index"), search.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = idx.Close() })
@@ -142,9 +159,9 @@ const rubricReply = `{"dimension_weights": {"comprehensiveness": 0.4, "insight":
   {"dimension": "instruction_following", "criterion": "Answers the question asked.", "weight": 1},
   {"dimension": "readability", "criterion": "Is clearly structured.", "weight": 1}]}`
 
-// judgeModel returns a judge that grades every criterion a (the report)
-// and b (the reference), and compares reports with compare.
-func judgeModel(a, b int, compare func(r1, r2 string) string) llm.Model {
+// judgeModel returns a judge that grades every criterion of reports A and
+// B with grade, and compares reports with compare.
+func judgeModel(grade func(a, b string) (int, int), compare func(r1, r2 string) string) llm.Model {
 	return llm.ModelFunc(func(_ context.Context, req llm.Request) (llm.Response, error) {
 		prompt := ""
 		for _, m := range req.Messages {
@@ -158,6 +175,7 @@ func judgeModel(a, b int, compare func(r1, r2 string) string) llm.Model {
 		case strings.Contains(prompt, "Write a rubric"):
 			text = rubricReply
 		case strings.Contains(prompt, "Grade two research reports"):
+			a, b := grade(block(prompt, "A"), block(prompt, "B"))
 			var scores []string
 			for i := range criterionLine.FindAllString(prompt, -1) {
 				scores = append(scores, fmt.Sprintf(`{"criterion": %d, "a": %d, "b": %d, "explanation": "as graded"}`, i+1, a, b))
@@ -177,6 +195,23 @@ func block(prompt, id string) string {
 	_, rest, _ := strings.Cut(prompt, `<report id="`+id+`">`)
 	text, _, _ := strings.Cut(rest, "</report>")
 	return text
+}
+
+// fairGrades grades the report target and the reference ref, whichever
+// is shown first: a judge without position bias.
+func fairGrades(target, ref int) func(a, b string) (int, int) {
+	return func(a, _ string) (int, int) {
+		if isReference(a) {
+			return ref, target
+		}
+		return target, ref
+	}
+}
+
+// biasedGrades grades report A a and report B b, whatever they are: a
+// position-biased judge.
+func biasedGrades(a, b int) func(string, string) (int, int) {
+	return func(string, string) (int, int) { return a, b }
 }
 
 // longer prefers the longer report, whatever the order: a consistent judge.
@@ -202,8 +237,8 @@ func TestRunAgainstAnOpenAICompatibleServer(t *testing.T) {
 	srv := openaitest.New(t, openaitest.Config{
 		Models: map[string]llm.Model{
 			"research-model": extractive.New(extractive.Options{}),
-			"judge-a":        judgeModel(7, 8, longer),
-			"judge-b":        judgeModel(5, 5, first),
+			"judge-a":        judgeModel(fairGrades(7, 8), longer),
+			"judge-b":        judgeModel(biasedGrades(6, 4), first),
 		},
 		Role: func(w openaitest.Wire) llm.CallRole {
 			if strings.HasPrefix(w.Model, "judge-") {
@@ -269,8 +304,15 @@ func TestRunAgainstAnOpenAICompatibleServer(t *testing.T) {
 		require.Len(t, perJudge, 2, name)
 		assert.Equal(t, "judge-a", perJudge[0].Judge)
 		assert.InDelta(t, 7.0/15, perJudge[0].Relative, 1e-9)
+		require.Len(t, perJudge[0].Orders, 2, name)
+		for _, o := range perJudge[0].Orders {
+			assert.InDelta(t, 7.0/15, o.Relative, 1e-9, "%s: judge-a grades the reports, not their positions", name)
+		}
 		assert.Equal(t, "judge-b", perJudge[1].Judge)
-		assert.InDelta(t, 0.5, perJudge[1].Relative, 1e-9)
+		assert.InDelta(t, 0.5, perJudge[1].Relative, 1e-9, "%s: judge-b's preference for report A cancels over the two orders", name)
+		require.Len(t, perJudge[1].Orders, 2, name)
+		assert.InDelta(t, 0.6, perJudge[1].Orders[0].Relative, 1e-9, "%s: the report as A", name)
+		assert.InDelta(t, 0.4, perJudge[1].Orders[1].Relative, 1e-9, "%s: the report as B", name)
 	}
 
 	pairs, err := out.Log.Pairs()
@@ -318,9 +360,10 @@ func TestRunAgainstAnOpenAICompatibleServer(t *testing.T) {
 		}
 	}
 	assert.Positive(t, research)
-	// 1 rubric per sample, 2 judges × 4 runs scoring, 2 judges × 2 orders
-	// × 2 samples comparing, and the retry.
-	assert.Equal(t, 2+8+8+1, judged)
+	// 1 rubric per sample; RACE scoring of 4 runs by 2 judges, each
+	// grading both orders (the report as A, then the reference as A), so
+	// 2 × 4 × 2; 2 judges × 2 orders × 2 samples comparing; and the retry.
+	assert.Equal(t, 2+16+8+1, judged)
 	assert.True(t, malformedSent.Load())
 	assert.True(t, retried, "the malformed reply was shown back to judge-a")
 

@@ -6,7 +6,10 @@
 // reference report on every criterion of a rubric (the sample's own, or
 // one the first judge writes once per question and the eval log caches)
 // and reports target / (target + reference): 0.5 is as good as the
-// reference. Pairwise shows each judge the two reports twice, A first
+// reference. Each judge grades the two reports in both orders (the report
+// as "A", then the reference as "A") and each report's grades are
+// averaged over the orders, so a preference for a position cancels out.
+// Pairwise shows each judge the two reports twice, A first
 // then B first, counts a judge whose verdicts disagree as a tie, and
 // reports the share of B wins. Agreement measures how far a panel agrees
 // beyond chance (Cohen's kappa for two judges, Krippendorff's alpha for

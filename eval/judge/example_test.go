@@ -53,13 +53,20 @@ func between(prompt, open string) string {
 	return text
 }
 
-// RACE grades the report and the reference on each criterion; the score
-// is the report's share of the two weighted grades.
+// RACE grades the report and the reference on each criterion, in both
+// orders; the score is the report's share of the two weighted grades.
 func ExampleRACE() {
-	grader := scripted.Func(func(llm.Request) (llm.Response, error) {
-		return llm.Response{Message: llm.Assistant(`{"scores": [
-			{"criterion": 1, "a": 9, "b": 6, "explanation": "covers select too"},
-			{"criterion": 2, "a": 6, "b": 6, "explanation": "both clear"}]}`)}, nil
+	// The judge gives 9 for coverage to the report that mentions select,
+	// 6 to the other, wherever each is shown.
+	grader := scripted.Func(func(req llm.Request) (llm.Response, error) {
+		prompt := req.Messages[len(req.Messages)-1].Text()
+		a, b := 6, 9
+		if strings.Contains(between(prompt, `<report id="A">`), "select") {
+			a, b = 9, 6
+		}
+		return llm.Response{Message: llm.Assistant(fmt.Sprintf(`{"scores": [
+			{"criterion": 1, "a": %d, "b": %d, "explanation": "one covers select too"},
+			{"criterion": 2, "a": 6, "b": 6, "explanation": "both clear"}]}`, a, b))}, nil
 	})
 	race := &judge.RACE{Judges: []llm.Model{grader}}
 	sample := eval.Sample{

@@ -112,9 +112,45 @@ const rubricJSON = `Here is the rubric:
  ]}
 ` + "```"
 
+// referenceText is the reference report of sample.
+const referenceText = "Goroutines communicate over channels."
+
+// targetAs returns the label ("A" or "B") the target report has in a RACE
+// scoring prompt: the one whose report is not referenceText.
+func targetAs(prompt string) string {
+	if a, _ := block(prompt, "report", "A"); a == referenceText {
+		return "B"
+	}
+	return "A"
+}
+
+// gradesJSON is a scoring reply to prompt that gives every criterion the
+// grade target to the target report and ref to the reference, in whichever
+// order the prompt shows them: a judge without position bias.
+func gradesJSON(prompt string, target, ref float64) string {
+	n := numCriteria(prompt)
+	if targetAs(prompt) == "B" {
+		return scoresJSON(n, ref, target)
+	}
+	return scoresJSON(n, target, ref)
+}
+
 // grader is a scripted judge that writes rubricJSON and grades every
-// criterion a and b.
-func grader(a, b float64) *scripted.Model {
+// criterion target for the report and ref for the reference (sample's,
+// referenceText), whatever their order.
+func grader(target, ref float64) *scripted.Model {
+	return scripted.Func(func(req llm.Request) (llm.Response, error) {
+		if isRubricRequest(req) {
+			return reply(rubricJSON), nil
+		}
+		return reply(gradesJSON(userText(req), target, ref)), nil
+	})
+}
+
+// biasedGrader is a scripted judge that writes rubricJSON and grades every
+// criterion a for report A and b for report B, whatever they say: a judge
+// with position bias.
+func biasedGrader(a, b float64) *scripted.Model {
 	return scripted.Func(func(req llm.Request) (llm.Response, error) {
 		if isRubricRequest(req) {
 			return reply(rubricJSON), nil
@@ -123,12 +159,12 @@ func grader(a, b float64) *scripted.Model {
 	})
 }
 
-// sample is a question with a reference report.
+// sample is a question with a reference report (referenceText).
 func sample(id string) eval.Sample {
 	return eval.Sample{
 		ID:            id,
 		Question:      "How do goroutines communicate?",
-		ReferenceText: "Goroutines communicate over channels.",
+		ReferenceText: referenceText,
 	}
 }
 

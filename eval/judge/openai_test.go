@@ -125,6 +125,9 @@ func (s *judgeServer) model(t *testing.T, name string) *openai.Model {
 }
 
 func TestRACEThroughTheOpenAIProvider(t *testing.T) {
+	// judge-a grades the target 8 and the reference 4 in either order,
+	// after a first reply in prose; judge-b grades report A 6 and report
+	// B 4, whatever they are: its bias cancels over the two orders.
 	srv := newJudgeServer(t, func(r wireRequest) answer {
 		prompt := r.prompt()
 		switch {
@@ -133,26 +136,28 @@ func TestRACEThroughTheOpenAIProvider(t *testing.T) {
 		case r.Model == "judge-a" && len(r.Messages) == 2:
 			return answer{http.StatusOK, "Report A is clearly stronger; I would give it an 8."}
 		case r.Model == "judge-a":
-			return answer{http.StatusOK, scoresJSON(numCriteria(prompt), 8, 4)}
+			return answer{http.StatusOK, gradesJSON(prompt, 8, 4)}
 		default:
-			return answer{http.StatusOK, scoresJSON(numCriteria(prompt), 5, 5)}
+			return answer{http.StatusOK, scoresJSON(numCriteria(prompt), 6, 4)}
 		}
 	})
 	cache := newCache()
 	r := &judge.RACE{Judges: []llm.Model{srv.model(t, "judge-a"), srv.model(t, "judge-b")}, Cache: cache}
 
-	got, err := r.Score(t.Context(), sample("s1"), result("tuned", "Goroutines communicate over channels."))
+	got, err := r.Score(t.Context(), sample("s1"), result("tuned", "Goroutines communicate over channels; select waits on several."))
 	require.NoError(t, err)
 
 	assert.InDelta(t, (8.0/12+0.5)/2, got.Value, 1e-12)
 	js := got.Metadata["judges"].([]judge.JudgeScores)
 	require.Len(t, js, 2)
 	assert.Equal(t, "judge-a", js[0].Judge)
-	assert.Equal(t, 2, js[0].Attempts, "a malformed first reply, then a valid one")
+	assert.Equal(t, 4, js[0].Attempts, "in each order, a malformed first reply, then a valid one")
 	assert.InDelta(t, 8.0/12, js[0].Relative, 1e-12)
 	assert.Equal(t, "judge-b", js[1].Judge)
-	assert.Equal(t, 1, js[1].Attempts)
+	assert.Equal(t, 2, js[1].Attempts, "one reply per order")
 	assert.InDelta(t, 0.5, js[1].Relative, 1e-12)
+	assert.InDelta(t, 0.6, js[1].Orders[0].Relative, 1e-12, "the target as A")
+	assert.InDelta(t, 0.4, js[1].Orders[1].Relative, 1e-12, "the target as B")
 	assert.Equal(t, 1, cache.saves)
 
 	rubricReqs := 0
@@ -170,14 +175,22 @@ func TestRACEThroughTheOpenAIProvider(t *testing.T) {
 	assert.Equal(t, 1, rubricReqs)
 
 	a := srv.requests("judge-a")
-	require.Len(t, a, 3, "rubric, malformed scores, valid scores")
-	retry := a[2]
-	require.Len(t, retry.Messages, 4)
-	assert.Equal(t, "assistant", retry.Messages[2].Role)
-	assert.Equal(t, "Report A is clearly stronger; I would give it an 8.", retry.Messages[2].Content)
-	assert.Equal(t, "user", retry.Messages[3].Role)
-	assert.Contains(t, retry.Messages[3].Content, "the reply contains no JSON object")
-	assert.Len(t, srv.requests("judge-b"), 1)
+	require.Len(t, a, 5, "rubric, then malformed and valid scores in each order")
+	var retries []wireRequest
+	for _, req := range a[1:] {
+		if len(req.Messages) == 4 {
+			retries = append(retries, req)
+		}
+	}
+	require.Len(t, retries, 2, "one retry per order")
+	assert.ElementsMatch(t, []string{"A", "B"}, []string{targetAs(retries[0].prompt()), targetAs(retries[1].prompt())})
+	for _, retry := range retries {
+		assert.Equal(t, "assistant", retry.Messages[2].Role)
+		assert.Equal(t, "Report A is clearly stronger; I would give it an 8.", retry.Messages[2].Content)
+		assert.Equal(t, "user", retry.Messages[3].Role)
+		assert.Contains(t, retry.Messages[3].Content, "the reply contains no JSON object")
+	}
+	assert.Len(t, srv.requests("judge-b"), 2, "one request per order")
 }
 
 func TestPairwiseThroughTheOpenAIProvider(t *testing.T) {
@@ -245,8 +258,18 @@ func TestJudgesReturnTransportErrorsAfterTheModelLayerRetries(t *testing.T) {
 	assert.ErrorIs(t, err, llm.ErrTransient)
 	assert.NotErrorIs(t, err, judge.ErrMalformed)
 	assert.Contains(t, err.Error(), "giving up after 2 attempts")
-	assert.Len(t, srv.requests(""), 2, "the model layer retried once; the judge did not retry")
-	assert.Equal(t, int32(1), retries.Load())
+	// Both orders are sent concurrently; the first to give up cancels the
+	// other, which may have made one attempt or two by then. Neither is
+	// retried by the judge.
+	perOrder := map[string]int{}
+	for _, req := range srv.requests("") {
+		perOrder[targetAs(req.prompt())]++
+	}
+	assert.LessOrEqual(t, perOrder["A"], 2, "the model layer retried once at most; the judge did not retry")
+	assert.LessOrEqual(t, perOrder["B"], 2, "the model layer retried once at most; the judge did not retry")
+	assert.Equal(t, 2, max(perOrder["A"], perOrder["B"]), "the order that failed was retried once by the model layer")
+	assert.GreaterOrEqual(t, retries.Load(), int32(1))
+	assert.LessOrEqual(t, retries.Load(), int32(2), "at most one model-layer retry per order")
 
 	_, err = (&judge.Pairwise{Judges: []llm.Model{m}}).ScorePair(t.Context(), s, result("a", "x"), result("b", "y"))
 	require.ErrorIs(t, err, llm.ErrTransient)

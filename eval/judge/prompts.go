@@ -49,7 +49,9 @@ const scoreSystem = `You are a strict, fair expert who grades research reports a
 
 // scoreUser asks for per-criterion scores of two reports; the arguments
 // are the delimited question, the delimited numbered criteria, report A
-// and report B.
+// and report B. RACE sends it twice per judge, the target as A and the
+// reference as B, then the other way round; neither prompt says which is
+// the reference.
 //
 // Reply schema, one entry per criterion, scores from 0 to 10:
 //

@@ -25,10 +25,16 @@ const (
 // report, and the score is target / (target + reference). 0.5 means as
 // good as the reference; a panel's score is the mean over its judges.
 //
-// The judge sees the report as "A" and the reference as "B", without
-// being told which is the reference. The rubric is the sample's own (Sample.Rubric, dimensions weighted
-// equally) or is written once per question by the first judge and kept in
-// Cache under RubricKey(sample ID).
+// The judge is not told which report is the reference, and it grades the
+// pair twice, once with the report as "A" and the reference as "B", once
+// the other way round (the two calls run concurrently, as the panel's
+// judges do). Each report's grade on a criterion is the mean of its two
+// grades, so a judge that favours a position (always grades "A" higher)
+// favours both reports equally and the bias cancels, as Pairwise's order
+// swap cancels it for verdicts. The rubric is the sample's own
+// (Sample.Rubric, dimensions weighted equally) or is written once per
+// question by the first judge and kept in Cache under RubricKey(sample
+// ID).
 //
 // Without judges or without a reference report, Score returns an error
 // wrapping eval.ErrSkip. A judge whose replies stay unusable after the
@@ -69,10 +75,38 @@ type CriterionScore struct {
 	// Criterion numbers the criterion in the rubric, from 1.
 	Criterion int    `json:"criterion"`
 	Dimension string `json:"dimension"`
-	// Target and Reference are the grades, 0–10.
-	Target      float64 `json:"target"`
-	Reference   float64 `json:"reference"`
-	Explanation string  `json:"explanation,omitempty"`
+	// Target and Reference are the grades, 0–10: in JudgeScores.Criteria
+	// the means over both orders, in OrderScores.Criteria the judge's raw
+	// grades in that order.
+	Target    float64 `json:"target"`
+	Reference float64 `json:"reference"`
+	// Explanation is the judge's, which names the reports "A" and "B";
+	// in JudgeScores.Criteria both orders' explanations, each prefixed
+	// with the label the target had.
+	Explanation string `json:"explanation,omitempty"`
+}
+
+// Labels the target report is shown under, in OrderScores.TargetAs.
+const (
+	TargetAsA = "A" // the target is report A, the reference report B
+	TargetAsB = "B" // the reference is report A, the target report B
+)
+
+// OrderScores is one judge's raw grading of the two reports in one order.
+type OrderScores struct {
+	// TargetAs is the label the target was shown under, TargetAsA or
+	// TargetAsB; the reference had the other.
+	TargetAs string `json:"target_as"`
+	// Target, Reference and Relative are this order's overall weighted
+	// grades (0–10) and target/(target+reference).
+	Target    float64 `json:"target"`
+	Reference float64 `json:"reference"`
+	Relative  float64 `json:"relative"`
+	// Criteria are the judge's grades in this order, mapped from "a" and
+	// "b" back to the target and the reference.
+	Criteria []CriterionScore `json:"criteria"`
+	// Attempts counts the judge's replies in this order, retries included.
+	Attempts int `json:"attempts"`
 }
 
 // DimensionScore is the weighted grade (0–10) of both reports in one
@@ -83,25 +117,33 @@ type DimensionScore struct {
 	Relative  float64 `json:"relative"`
 }
 
-// JudgeScores is one judge's grading of a report against the reference.
+// JudgeScores is one judge's grading of a report against the reference,
+// both orders together.
 type JudgeScores struct {
 	Judge string `json:"judge"`
-	// Target and Reference are the overall weighted grades, 0–10.
+	// Target and Reference are the overall weighted grades, 0–10, of the
+	// criterion grades averaged over both orders.
 	Target    float64 `json:"target"`
 	Reference float64 `json:"reference"`
 	// Relative is target/(target+reference), 0.5 when both are 0.
 	Relative   float64                   `json:"relative"`
 	Dimensions map[string]DimensionScore `json:"dimensions"`
-	Criteria   []CriterionScore          `json:"criteria"`
-	// Attempts counts the judge's replies, retries included.
+	// Criteria are the criterion grades averaged over both orders.
+	Criteria []CriterionScore `json:"criteria"`
+	// Orders are the raw grades of each order: the target as "A" first,
+	// then the target as "B".
+	Orders []OrderScores `json:"orders"`
+	// Attempts counts the judge's replies in both orders, retries
+	// included.
 	Attempts int `json:"attempts"`
 }
 
 // Score grades res's report against s's reference report. See RACE.
 //
-// Metadata holds "rubric" (Rubric), "judges" ([]JudgeScores), "dimensions"
-// (map of dimension to DimensionScore, averaged over the panel),
-// "target" and "reference" (the panel's mean overall grades, 0–10).
+// Metadata holds "rubric" (Rubric), "judges" ([]JudgeScores, each with
+// both orders' raw grades), "dimensions" (map of dimension to
+// DimensionScore, averaged over the panel), "target" and "reference" (the
+// panel's mean overall grades, 0–10).
 func (r *RACE) Score(ctx context.Context, s eval.Sample, res eval.Result) (eval.Score, error) {
 	if len(r.Judges) == 0 {
 		return eval.Score{}, eval.Skip("no judge model configured")
@@ -115,30 +157,76 @@ func (r *RACE) Score(ctx context.Context, s eval.Sample, res eval.Result) (eval.
 		return eval.Score{}, err
 	}
 
-	prompt := fmt.Sprintf(scoreUser,
-		Delimit("question", "", s.Question),
-		Delimit("criteria", "", criteriaList(rub)),
-		Delimit("report", "A", res.Output.Report),
-		Delimit("report", "B", s.ReferenceText))
-	out := make([]JudgeScores, len(judges))
-	err = parallel(ctx, len(judges), func(ctx context.Context, i int) error {
+	// Every judge grades both orders: call 2i shows judge i the report as
+	// A, call 2i+1 the reference as A.
+	orders := [2]string{TargetAsA, TargetAsB}
+	var prompts [2]string
+	for k, as := range orders {
+		a, b := res.Output.Report, s.ReferenceText
+		if as == TargetAsB {
+			a, b = b, a
+		}
+		prompts[k] = fmt.Sprintf(scoreUser,
+			Delimit("question", "", s.Question),
+			Delimit("criteria", "", criteriaList(rub)),
+			Delimit("report", "A", a),
+			Delimit("report", "B", b))
+	}
+	graded := make([]OrderScores, 2*len(judges))
+	err = parallel(ctx, len(graded), func(ctx context.Context, i int) error {
+		j, k := judges[i/2], i%2
 		var grades []CriterionScore
-		attempts, err := judges[i].ask(ctx, "scores", scoreSystem, prompt, func(reply string) error {
+		attempts, err := j.ask(ctx, "scores", scoreSystem, prompts[k], func(reply string) error {
 			var err error
-			grades, err = parseScores(reply, rub)
+			grades, err = parseScores(reply, rub, orders[k])
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		out[i] = aggregate(judges[i].name, rub, grades)
-		out[i].Attempts = attempts
+		agg := aggregate(j.name, rub, grades)
+		graded[i] = OrderScores{
+			TargetAs: orders[k], Target: agg.Target, Reference: agg.Reference, Relative: agg.Relative,
+			Criteria: grades, Attempts: attempts,
+		}
 		return nil
 	})
 	if err != nil {
 		return eval.Score{}, fmt.Errorf("judge: race: sample %s: %w", s.ID, err)
 	}
+	out := make([]JudgeScores, len(judges))
+	for i, j := range judges {
+		out[i] = bothOrders(j.name, rub, graded[2*i:2*i+2])
+	}
 	return raceScore(rub, out), nil
+}
+
+// bothOrders averages each criterion's grades over a judge's two orders
+// and aggregates the means.
+func bothOrders(judge string, rub Rubric, orders []OrderScores) JudgeScores {
+	mean := make([]CriterionScore, len(rub.Criteria))
+	attempts := 0
+	for k := range mean {
+		c := &mean[k]
+		var expl []string
+		for _, o := range orders {
+			g := o.Criteria[k]
+			c.Criterion, c.Dimension = g.Criterion, g.Dimension
+			c.Target += g.Target / float64(len(orders))
+			c.Reference += g.Reference / float64(len(orders))
+			if g.Explanation != "" {
+				expl = append(expl, fmt.Sprintf("(report as %s) %s", o.TargetAs, g.Explanation))
+			}
+		}
+		c.Explanation = strings.Join(expl, " ")
+	}
+	for _, o := range orders {
+		attempts += o.Attempts
+	}
+	js := aggregate(judge, rub, mean)
+	js.Orders = slices.Clone(orders)
+	js.Attempts = attempts
+	return js
 }
 
 // criteriaList numbers the rubric's criteria for the scoring prompt.
@@ -164,8 +252,9 @@ type scoresReply struct {
 }
 
 // parseScores validates a scoring reply: one entry per criterion, both
-// grades present and within 0–10.
-func parseScores(reply string, rub Rubric) ([]CriterionScore, error) {
+// grades present and within 0–10. targetAs says which of "a" and "b" is
+// the target (TargetAsA or TargetAsB).
+func parseScores(reply string, rub Rubric, targetAs string) ([]CriterionScore, error) {
 	var sr scoresReply
 	if err := decodeReply(reply, &sr); err != nil {
 		return nil, err
@@ -207,7 +296,11 @@ func parseScores(reply string, rub Rubric) ([]CriterionScore, error) {
 		}
 		if ok {
 			c := rub.Criteria[k-1]
-			got[k-1] = &CriterionScore{Criterion: k, Dimension: c.Dimension, Target: *e.A, Reference: *e.B, Explanation: strings.TrimSpace(e.Explanation)}
+			target, reference := *e.A, *e.B
+			if targetAs == TargetAsB {
+				target, reference = reference, target
+			}
+			got[k-1] = &CriterionScore{Criterion: k, Dimension: c.Dimension, Target: target, Reference: reference, Explanation: strings.TrimSpace(e.Explanation)}
 		} else {
 			got[k-1] = &CriterionScore{} // reported above; not "missing" too
 		}

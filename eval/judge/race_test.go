@@ -37,12 +37,19 @@ func TestRACESkips(t *testing.T) {
 }
 
 func TestRACEScoresWithTheSampleRubric(t *testing.T) {
-	// Grades per criterion: target, reference.
+	// Grades per criterion: target, reference. The judge grades the
+	// reports, not their positions: the same in both orders.
 	grades := map[int][2]float64{1: {8, 4}, 2: {4, 8}, 3: {6, 6}}
 	m := scripted.Func(func(req llm.Request) (llm.Response, error) {
+		if targetAs(userText(req)) == "A" {
+			return reply(`{"scores": [
+			{"criterion": 1, "a": 8, "b": 4, "explanation": "A has more on channels"},
+			{"criterion": 2, "a": 4, "b": 8, "explanation": "A has less on the memory model"},
+			{"criterion": 3, "a": 6, "b": 6}]}`), nil
+		}
 		return reply(`{"scores": [
-			{"criterion": 1, "a": 8, "b": 4, "explanation": "more on channels"},
-			{"criterion": 2, "a": 4, "b": 8, "explanation": "less on the memory model"},
+			{"criterion": 1, "a": 4, "b": 8, "explanation": "B has more on channels"},
+			{"criterion": 2, "a": 8, "b": 4, "explanation": "B has less on the memory model"},
 			{"criterion": 3, "a": 6, "b": 6}]}`), nil
 	})
 	s := sample("s1")
@@ -75,30 +82,89 @@ func TestRACEScoresWithTheSampleRubric(t *testing.T) {
 	js := got.Metadata["judges"].([]judge.JudgeScores)
 	require.Len(t, js, 1)
 	assert.Equal(t, "gpt", js[0].Judge)
-	assert.Equal(t, 1, js[0].Attempts)
-	for k, g := range grades {
-		c := js[0].Criteria[k-1]
-		assert.Equal(t, k, c.Criterion)
-		assert.Equal(t, g[0], c.Target)
-		assert.Equal(t, g[1], c.Reference)
+	assert.Equal(t, 2, js[0].Attempts, "one reply per order")
+	require.Len(t, js[0].Orders, 2)
+	assert.Equal(t, judge.TargetAsA, js[0].Orders[0].TargetAs)
+	assert.Equal(t, judge.TargetAsB, js[0].Orders[1].TargetAs)
+	for _, o := range append([]judge.OrderScores{{Criteria: js[0].Criteria}}, js[0].Orders...) {
+		for k, g := range grades {
+			c := o.Criteria[k-1]
+			assert.Equal(t, k, c.Criterion)
+			assert.Equal(t, g[0], c.Target, "order %q, criterion %d", o.TargetAs, k)
+			assert.Equal(t, g[1], c.Reference, "order %q, criterion %d", o.TargetAs, k)
+		}
 	}
-	assert.Equal(t, "more on channels", js[0].Criteria[0].Explanation)
+	for _, o := range js[0].Orders {
+		assert.Equal(t, 1, o.Attempts)
+		assert.InDelta(t, 5.5/12, o.Relative, 1e-12)
+	}
+	assert.Equal(t, "A has more on channels", js[0].Orders[0].Criteria[0].Explanation)
+	assert.Equal(t, "B has more on channels", js[0].Orders[1].Criteria[0].Explanation)
+	assert.Equal(t, "(report as A) A has more on channels (report as B) B has more on channels", js[0].Criteria[0].Explanation)
+	assert.Empty(t, js[0].Criteria[2].Explanation)
 	assert.Contains(t, got.Explanation, "RACE 0.458")
 	assert.Contains(t, got.Explanation, "report 5.50/10, reference 6.50/10")
 
-	req, ok := m.LastRequest()
-	require.True(t, ok)
-	assert.Equal(t, llm.CallJudge, req.Role)
-	require.NotNil(t, req.Temperature)
-	assert.Zero(t, *req.Temperature)
-	require.Len(t, req.Messages, 2)
-	assert.Equal(t, llm.RoleSystem, req.Messages[0].Role)
-	prompt := userText(req)
-	a, _ := block(prompt, "report", "A")
-	b, _ := block(prompt, "report", "B")
-	assert.Equal(t, "Channels pass values.", a, "report A is the target")
-	assert.Equal(t, s.ReferenceText, b, "report B is the reference")
-	assert.Contains(t, prompt, "2. [comprehensiveness, weight 0.75] Covers the memory model")
+	// Two requests, one per order, neither saying which is the reference.
+	reqs := m.Requests()
+	require.Len(t, reqs, 2)
+	var orders [][2]string
+	for _, req := range reqs {
+		assert.Equal(t, llm.CallJudge, req.Role)
+		require.NotNil(t, req.Temperature)
+		assert.Zero(t, *req.Temperature)
+		require.Len(t, req.Messages, 2)
+		assert.Equal(t, llm.RoleSystem, req.Messages[0].Role)
+		prompt := userText(req)
+		a, _ := block(prompt, "report", "A")
+		b, _ := block(prompt, "report", "B")
+		orders = append(orders, [2]string{a, b})
+		assert.Contains(t, prompt, "2. [comprehensiveness, weight 0.75] Covers the memory model")
+		assert.NotContains(t, strings.ToLower(outside(prompt)), "reference")
+	}
+	assert.ElementsMatch(t, [][2]string{
+		{"Channels pass values.", s.ReferenceText}, // the target as A
+		{s.ReferenceText, "Channels pass values."}, // the reference as A
+	}, orders)
+}
+
+func TestRACESwapCancelsPositionBias(t *testing.T) {
+	// The judge grades report A 8 and report B 4 on every criterion,
+	// whatever they say. Shown once in each order, the target and the
+	// reference each get 8 once and 4 once: equal, 0.5.
+	biased := biasedGrader(8, 4)
+	r := &judge.RACE{Judges: []llm.Model{biased}}
+	got, err := r.Score(t.Context(), sample("s1"), result("v", "report"))
+	require.NoError(t, err)
+	assert.InDelta(t, 0.5, got.Value, 1e-12)
+	assert.InDelta(t, 6, got.Metadata["target"], 1e-12)
+	assert.InDelta(t, 6, got.Metadata["reference"], 1e-12)
+	js := got.Metadata["judges"].([]judge.JudgeScores)[0]
+	for _, c := range js.Criteria {
+		assert.Equal(t, 6.0, c.Target)
+		assert.Equal(t, 6.0, c.Reference)
+	}
+	for _, d := range js.Dimensions {
+		assert.InDelta(t, 0.5, d.Relative, 1e-12)
+	}
+	// The raw grades show the bias: each order alone favours report A.
+	require.Len(t, js.Orders, 2)
+	assert.Equal(t, judge.TargetAsA, js.Orders[0].TargetAs)
+	assert.InDelta(t, 8.0/12, js.Orders[0].Relative, 1e-12)
+	assert.Equal(t, 8.0, js.Orders[0].Criteria[0].Target)
+	assert.Equal(t, 4.0, js.Orders[0].Criteria[0].Reference)
+	assert.Equal(t, judge.TargetAsB, js.Orders[1].TargetAs)
+	assert.InDelta(t, 4.0/12, js.Orders[1].Relative, 1e-12)
+	assert.Equal(t, 4.0, js.Orders[1].Criteria[0].Target)
+	assert.Equal(t, 8.0, js.Orders[1].Criteria[0].Reference)
+	assert.Equal(t, 3, biased.Calls(), "a rubric, then one scoring call per order")
+
+	// In a panel, the biased judge counts as a tie; the fair one's
+	// verdict is kept.
+	panel := &judge.RACE{Judges: []llm.Model{biasedGrader(8, 4), grader(6, 4)}}
+	got, err = panel.Score(t.Context(), sample("s1"), result("v", "report"))
+	require.NoError(t, err)
+	assert.InDelta(t, (0.5+0.6)/2, got.Value, 1e-12)
 }
 
 func TestRACEGeneratesTheRubricOnceAndCachesIt(t *testing.T) {
@@ -112,7 +178,7 @@ func TestRACEGeneratesTheRubricOnceAndCachesIt(t *testing.T) {
 			assert.Contains(t, userText(req), "<question>\nHow do goroutines")
 			return reply(rubricJSON), nil
 		}
-		return reply(scoresJSON(numCriteria(userText(req)), 6, 4)), nil
+		return reply(gradesJSON(userText(req), 6, 4)), nil
 	})
 	cache := newCache()
 	r := &judge.RACE{Judges: []llm.Model{m}, Cache: cache}
@@ -229,18 +295,27 @@ func TestRACERetriesMalformedReplies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			turns := make([]scripted.Turn, len(tt.replies))
-			for i, r := range tt.replies {
-				turns[i] = scripted.Text(r)
-			}
-			m := scripted.New(turns...)
+			// The order with the target as A gets tt.replies, one per
+			// attempt; the other order is answered validly at once.
+			m := scripted.Func(func(req llm.Request) (llm.Response, error) {
+				if targetAs(userText(req)) == "B" {
+					return reply(valid), nil
+				}
+				return reply(tt.replies[(len(req.Messages)-2)/2]), nil
+			})
 			s := sample("s1")
 			s.Rubric = []eval.Criterion{{Dimension: "insight", Criterion: "Explains why"}}
 			r := &judge.RACE{Judges: []llm.Model{m}, MaxRetries: tt.maxRetries}
 
 			got, err := r.Score(t.Context(), s, result("v", "report"))
 
-			assert.Equal(t, tt.calls, m.Calls())
+			var reqs []llm.Request // those of the order with the target as A
+			for _, req := range m.Requests() {
+				if targetAs(userText(req)) == "A" {
+					reqs = append(reqs, req)
+				}
+			}
+			assert.Len(t, reqs, tt.calls)
 			if tt.fails {
 				require.Error(t, err)
 				assert.ErrorIs(t, err, judge.ErrMalformed)
@@ -255,11 +330,13 @@ func TestRACERetriesMalformedReplies(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.InDelta(t, 0.5, got.Value, 1e-12)
-			assert.Equal(t, tt.calls, got.Metadata["judges"].([]judge.JudgeScores)[0].Attempts)
+			js := got.Metadata["judges"].([]judge.JudgeScores)[0]
+			assert.Equal(t, tt.calls+1, js.Attempts, "both orders' replies")
+			assert.Equal(t, tt.calls, js.Orders[0].Attempts)
+			assert.Equal(t, 1, js.Orders[1].Attempts)
 			if tt.problem == "" {
 				return
 			}
-			reqs := m.Requests()
 			retry := reqs[1]
 			require.Len(t, retry.Messages, 4, "system, prompt, the bad reply, the correction")
 			assert.Equal(t, llm.RoleAssistant, retry.Messages[2].Role)
@@ -276,7 +353,8 @@ func TestRACERetriesAnInvalidRubric(t *testing.T) {
 	m := scripted.NewFromConfig(scripted.Config{Turns: []scripted.Turn{
 		scripted.Text(bad),
 		scripted.Text(rubricJSON),
-		scripted.Text(scoresJSON(5, 5, 5)),
+		scripted.Text(scoresJSON(5, 5, 5)), // one order
+		scripted.Text(scoresJSON(5, 5, 5)), // the other
 	}})
 	cache := newCache()
 	r := &judge.RACE{Judges: []llm.Model{m}, Cache: cache}
@@ -329,14 +407,14 @@ func TestRACERubricProblems(t *testing.T) {
 
 func TestRACEReturnsTransportErrors(t *testing.T) {
 	transient := &llm.ProviderError{Kind: llm.ErrTransient, Provider: "openai", Status: 503, Message: "overloaded"}
-	m := scripted.New(scripted.Text(rubricJSON), scripted.Err(transient))
+	m := scripted.New(scripted.Text(rubricJSON), scripted.Err(transient), scripted.Err(transient))
 	r := &judge.RACE{Judges: []llm.Model{m}}
 
 	_, err := r.Score(t.Context(), sample("s1"), result("v", "report"))
 	require.Error(t, err)
 	assert.ErrorIs(t, err, llm.ErrTransient)
 	assert.NotErrorIs(t, err, judge.ErrMalformed)
-	assert.Equal(t, 2, m.Calls(), "a transport error is not retried by the judge: the model layer retries")
+	assert.Equal(t, 3, m.Calls(), "a rubric and one call per order: a transport error is not retried by the judge, the model layer retries")
 	assert.Contains(t, err.Error(), "judge1")
 }
 
@@ -368,6 +446,11 @@ func TestRACEMetadataSurvivesJSON(t *testing.T) {
 	first := judges[0].(map[string]any)
 	assert.Equal(t, "judge1", first["judge"])
 	assert.Len(t, first["criteria"], 5)
+	orders := first["orders"].([]any)
+	require.Len(t, orders, 2)
+	assert.Equal(t, "A", orders[0].(map[string]any)["target_as"])
+	assert.Equal(t, "B", orders[1].(map[string]any)["target_as"])
+	assert.Len(t, orders[1].(map[string]any)["criteria"], 5)
 	assert.True(t, strings.HasPrefix(back.Explanation, "RACE 0.600"))
 	assert.False(t, errors.Is(err, eval.ErrSkip))
 }

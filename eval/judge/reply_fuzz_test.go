@@ -23,10 +23,12 @@ func FuzzParseJudgeReplies(f *testing.F) {
 		if said, _, err := parseVerdict(reply); err == nil && said == "" {
 			t.Fatalf("accepted a verdict with no winner: %q", reply)
 		}
-		if scores, err := parseScores(reply, rub); err == nil {
-			for _, s := range scores {
-				if s.Target < 0 || s.Target > 10 || s.Reference < 0 || s.Reference > 10 {
-					t.Fatalf("accepted an out-of-range score %+v from %q", s, reply)
+		for _, as := range []string{TargetAsA, TargetAsB} {
+			if scores, err := parseScores(reply, rub, as); err == nil {
+				for _, s := range scores {
+					if s.Target < 0 || s.Target > 10 || s.Reference < 0 || s.Reference > 10 {
+						t.Fatalf("accepted an out-of-range score %+v from %q", s, reply)
+					}
 				}
 			}
 		}

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -234,4 +236,145 @@ func TestSummaryBadCitations(t *testing.T) {
 	assert.Contains(t, string(data), `"bad_citations":[{"n":4,"doc_id":"gone","chunk":9,"status":"invalid","claim":`)
 	require.NoError(t, json.Unmarshal(data, &back))
 	assert.Equal(t, sum, back)
+}
+
+// manyClaims is a report of n distinct claims, each citing [1] and [2]:
+// 2n distinct (claim, passage) pairs.
+func manyClaims(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "Claim number %d says that a send on a channel happens before its receive [1][2].\n\n", i)
+	}
+	return b.String()
+}
+
+// concurrency wraps a Supporter, recording the calls and how many are in
+// flight at most. With wait, until two calls overlap (or a second has
+// passed) each call waits for another, so that a pool that can run two
+// at once shows it.
+type concurrency struct {
+	sup      verify.Supporter
+	wait     bool
+	mu       sync.Mutex
+	inFlight int
+	max      int
+	calls    []string
+	overlap  chan struct{}
+}
+
+func newConcurrency(sup verify.Supporter, wait bool) *concurrency {
+	return &concurrency{sup: sup, wait: wait, overlap: make(chan struct{})}
+}
+
+func (c *concurrency) Supports(ctx context.Context, claim, passage string) (verify.Support, error) {
+	c.mu.Lock()
+	c.inFlight++
+	c.calls = append(c.calls, claim)
+	if c.inFlight > c.max {
+		c.max = c.inFlight
+		if c.max == 2 {
+			close(c.overlap)
+		}
+	}
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.inFlight--
+		c.mu.Unlock()
+	}()
+	if c.wait {
+		select {
+		case <-c.overlap:
+		case <-time.After(time.Second):
+		}
+	}
+	return c.sup.Supports(ctx, claim, passage)
+}
+
+// alternating supports every other claim, by its number, with the claim
+// and passage in the reason: a verdict that depends only on the pair.
+var alternating = verify.SupporterFunc(func(_ context.Context, claim, passage string) (verify.Support, error) {
+	var n int
+	_, _ = fmt.Sscanf(claim, "Claim number %d", &n)
+	s := verify.Support{Supported: n%2 == 0, Reason: claim + " | " + passage}
+	if s.Supported {
+		s.Score = 1
+	}
+	return s, nil
+})
+
+func TestCheckJudgesPairsConcurrently(t *testing.T) {
+	many := manyClaims(12)
+	seqSup := newConcurrency(alternating, false)
+	want, err := verify.CheckWith(t.Context(), many, cites, newMemCorpus(), seqSup, verify.CheckOptions{Parallel: 1})
+	require.NoError(t, err)
+	assert.Equal(t, 1, seqSup.max, "Parallel 1 judges one pair at a time")
+	require.Len(t, seqSup.calls, 24)
+	for i, claim := range seqSup.calls {
+		assert.Equal(t, fmt.Sprintf("Claim number %d says that a send on a channel happens before its receive.", i/2), claim, "in report order")
+	}
+	assert.Equal(t, 12, want.Supported)
+	assert.Equal(t, 12, want.Unsupported)
+
+	for _, tt := range []struct {
+		name  string
+		limit int
+		check func(sup verify.Supporter) (verify.Result, error)
+	}{
+		{"CheckWith", 3, func(sup verify.Supporter) (verify.Result, error) {
+			return verify.CheckWith(t.Context(), many, cites, newMemCorpus(), sup, verify.CheckOptions{Parallel: 3})
+		}},
+		{"Check", verify.DefaultParallel, func(sup verify.Supporter) (verify.Result, error) {
+			return verify.Check(t.Context(), many, cites, newMemCorpus(), sup)
+		}},
+		{"zero options", verify.DefaultParallel, func(sup verify.Supporter) (verify.Result, error) {
+			return verify.CheckWith(t.Context(), many, cites, newMemCorpus(), sup, verify.CheckOptions{})
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sup := newConcurrency(alternating, true)
+			got, err := tt.check(sup)
+			require.NoError(t, err)
+			assert.Greater(t, sup.max, 1, "pairs are judged concurrently")
+			assert.LessOrEqual(t, sup.max, tt.limit, "but no more than the limit at once")
+			assert.Len(t, sup.calls, 24, "each distinct pair once")
+			assert.Equal(t, want, got, "the same result as judging in order")
+		})
+	}
+
+	// The fixture report, with its repeated and invalid citations, comes
+	// out the same whatever the parallelism.
+	seq, err := verify.CheckWith(t.Context(), report, cites, newMemCorpus(), verify.Lexical{}, verify.CheckOptions{Parallel: 1})
+	require.NoError(t, err)
+	par, err := verify.CheckWith(t.Context(), report, cites, newMemCorpus(), newConcurrency(verify.Lexical{}, true), verify.CheckOptions{Parallel: 8})
+	require.NoError(t, err)
+	assert.Equal(t, seq, par)
+}
+
+func TestCheckStopsAtTheFirstSupporterError(t *testing.T) {
+	boom := errors.New("judge down")
+	var mu sync.Mutex
+	started := 0
+	// Claim 1 fails at once; every other pair waits for its context, which
+	// the failure cancels.
+	sup := verify.SupporterFunc(func(ctx context.Context, claim, _ string) (verify.Support, error) {
+		mu.Lock()
+		started++
+		mu.Unlock()
+		if strings.HasPrefix(claim, "Claim number 1 ") {
+			return verify.Support{}, boom
+		}
+		select {
+		case <-ctx.Done():
+			return verify.Support{}, ctx.Err()
+		case <-time.After(10 * time.Second):
+			return verify.Support{}, errors.New("not cancelled")
+		}
+	})
+	_, err := verify.CheckWith(t.Context(), manyClaims(10), cites, newMemCorpus(), sup, verify.CheckOptions{Parallel: 3})
+	require.ErrorIs(t, err, boom, "the failing pair's error, not the cancellations it caused")
+	assert.Contains(t, err.Error(), `claim "Claim number 1 says`)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Less(t, started, 20, "the pairs after the failure were not started")
 }

@@ -24,6 +24,11 @@
 //	if err != nil { … }
 //	acc, ok := res.CitationAccuracy()
 //
+// Check judges up to DefaultParallel distinct (claim, passage) pairs at
+// once, so a Supporter must be safe for concurrent use; CheckWith sets the
+// bound (CheckOptions.Parallel). The Result is the same whatever the
+// bound.
+//
 // verify does not depend on agent/research: a Resolver is anything that
 // returns a passage's text by document ID and chunk.
 package verify

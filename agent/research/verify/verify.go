@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -48,7 +50,8 @@ type Support struct {
 
 // Supporter decides whether a passage supports a claim.
 //
-// Implementations must be safe for concurrent use. An error means no
+// Implementations must be safe for concurrent use: Check judges several
+// pairs at once (CheckOptions.Parallel). An error means no
 // verdict could be reached (a model that failed or kept replying
 // nonsense); it is never a way of saying "unsupported".
 type Supporter interface {
@@ -253,6 +256,18 @@ type resolved struct {
 	err  error
 }
 
+// DefaultParallel is how many (claim, passage) pairs Check has the
+// Supporter judge at once.
+const DefaultParallel = 4
+
+// CheckOptions tunes CheckWith.
+type CheckOptions struct {
+	// Parallel bounds how many distinct (claim, passage) pairs the
+	// Supporter judges at once. Optional. Zero or negative means
+	// DefaultParallel; 1 judges them one at a time, in report order.
+	Parallel int
+}
+
 // Check verifies a finished report's citations claim by claim (see
 // Claims): for each claim and each of its citation numbers, a number that
 // is not in cites, or whose passage does not resolve (or is empty), is
@@ -260,10 +275,24 @@ type resolved struct {
 // A claim without citations is uncited. Each distinct passage is resolved
 // once, and each distinct (claim, passage) pair judged once.
 //
+// Check is CheckWith with the default options: up to DefaultParallel
+// pairs are judged at once, so sup must be safe for concurrent use (as
+// Supporter requires).
+//
 // sup nil means Lexical{}. Check fails when resolve is nil, when ctx is
 // done, or when sup fails; a resolver's error only makes a citation
 // invalid.
 func Check(ctx context.Context, report string, cites []Citation, resolve Resolver, sup Supporter) (Result, error) {
+	return CheckWith(ctx, report, cites, resolve, sup, CheckOptions{})
+}
+
+// CheckWith is Check with options. Passages are resolved one at a time,
+// in report order; then the distinct (claim, passage) pairs are judged by
+// up to opts.Parallel concurrent calls of sup. The Result does not depend
+// on the order the calls finish in. The first call to fail cancels the
+// context of the others, no further pair is started, and CheckWith
+// returns that error.
+func CheckWith(ctx context.Context, report string, cites []Citation, resolve Resolver, sup Supporter, opts CheckOptions) (Result, error) {
 	if resolve == nil {
 		return Result{}, ErrNoResolver
 	}
@@ -276,8 +305,16 @@ func Check(ctx context.Context, report string, cites []Citation, resolve Resolve
 			byN[c.N] = c
 		}
 	}
-	passages := map[passageKey]resolved{}
-	judged := map[pairKey]Support{}
+
+	// First pass: every verdict but the Supporter's, and the distinct
+	// pairs to judge, in the order they first appear.
+	type pending struct{ claim, verdict, pair int }
+	var (
+		passages = map[passageKey]resolved{}
+		pairOf   = map[pairKey]int{}
+		pairs    []pairJob
+		waiting  []pending
+	)
 	claims := Claims(report)
 	res := Result{Claims: make([]ClaimVerdict, 0, len(claims))}
 	for _, cl := range claims {
@@ -319,28 +356,113 @@ func Check(ctx context.Context, report string, cites []Citation, resolve Resolve
 				continue
 			}
 			key := pairKey{normClaim(cl.Text), pk}
-			s, ok := judged[key]
+			i, ok := pairOf[key]
 			if !ok {
-				var err error
-				s, err = sup.Supports(ctx, cl.Text, p.text)
-				if err != nil {
-					return Result{}, fmt.Errorf("verify: claim %q, citation [%d]: %w", shorten(cl.Text, 80), n, err)
-				}
-				judged[key] = s
+				i = len(pairs)
+				pairOf[key] = i
+				pairs = append(pairs, pairJob{claim: cl.Text, passage: p.text, n: n})
 			}
-			v.Score, v.Reason = s.Score, s.Reason
-			if s.Supported {
-				v.Status = StatusSupported
-				res.Supported++
-			} else {
-				v.Status = StatusUnsupported
-				res.Unsupported++
-			}
+			waiting = append(waiting, pending{claim: len(res.Claims), verdict: len(cv.Verdicts), pair: i})
 			cv.Verdicts = append(cv.Verdicts, v)
 		}
 		res.Claims = append(res.Claims, cv)
 	}
+
+	// Second pass: judge the pairs, then fill in their verdicts in report
+	// order.
+	if err := judgePairs(ctx, sup, pairs, opts.Parallel); err != nil {
+		return Result{}, err
+	}
+	for _, w := range waiting {
+		s := pairs[w.pair].support
+		v := &res.Claims[w.claim].Verdicts[w.verdict]
+		v.Score, v.Reason = s.Score, s.Reason
+		if s.Supported {
+			v.Status = StatusSupported
+			res.Supported++
+		} else {
+			v.Status = StatusUnsupported
+			res.Unsupported++
+		}
+	}
 	return res, nil
+}
+
+// pairJob is a distinct (claim, passage) pair to judge: the claim as it
+// first appears, the passage's text, the citation number it was first
+// cited under (for errors), and the verdict once judged.
+type pairJob struct {
+	claim, passage string
+	n              int
+	support        Support
+}
+
+// judgePairs has sup judge every pair, up to parallel at once (see
+// CheckOptions.Parallel), writing each verdict into its pair. The first
+// failure cancels the others' context, stops new pairs from starting and
+// is returned.
+func judgePairs(ctx context.Context, sup Supporter, pairs []pairJob, parallel int) error {
+	if parallel <= 0 {
+		parallel = DefaultParallel
+	}
+	parallel = min(parallel, len(pairs))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		next, judged atomic.Int64
+		once         sync.Once
+		first        error
+		wg           sync.WaitGroup
+	)
+	work := func() {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= len(pairs) || ctx.Err() != nil {
+				return
+			}
+			if err := judgePair(ctx, sup, &pairs[i]); err != nil {
+				once.Do(func() {
+					first = err
+					cancel()
+				})
+				return
+			}
+			judged.Add(1)
+		}
+	}
+	if parallel == 1 {
+		work()
+	} else {
+		for range parallel {
+			wg.Go(work)
+		}
+		wg.Wait()
+	}
+	if first != nil {
+		return first
+	}
+	if judged.Load() < int64(len(pairs)) {
+		// Pairs left unjudged: ctx was done before they started.
+		return fmt.Errorf("verify: %w", ctx.Err())
+	}
+	return nil
+}
+
+// judgePair has sup judge one pair, turning a panic into an error: a
+// misbehaving supporter must not take down the process from a worker
+// goroutine.
+func judgePair(ctx context.Context, sup Supporter, p *pairJob) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("verify: claim %q, citation [%d]: supporter panicked: %v", shorten(p.claim, 80), p.n, r)
+		}
+	}()
+	s, err := sup.Supports(ctx, p.claim, p.passage)
+	if err != nil {
+		return fmt.Errorf("verify: claim %q, citation [%d]: %w", shorten(p.claim, 80), p.n, err)
+	}
+	p.support = s
+	return nil
 }
 
 // normClaim is the form claims are compared in: lowercased, whitespace
