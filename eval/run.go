@@ -369,7 +369,7 @@ func (o Options) openLog(s *Suite) (*Log, map[TaskKey]Record, error) {
 func (o Options) previous(s *Suite) (*Header, error) {
 	l, err := OpenLog(o.Dir)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: resume: %w", ErrSelection, err)
 	}
 	h, err := l.Header()
 	if err != nil {

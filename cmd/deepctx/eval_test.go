@@ -182,6 +182,7 @@ func TestEvalUsageErrors(t *testing.T) {
 		{[]string{"eval", "run", suite, "--sample", "ghost", "--db", filepath.Join(t.TempDir(), "i")}, `no sample "ghost"`},
 		{[]string{"eval", "run", suite, "--scorer", "vibes", "--db", filepath.Join(t.TempDir(), "i")}, "unknown scorer"},
 		{[]string{"eval", "view", t.TempDir()}, "not an eval log"},
+		{[]string{"eval", "run", suite, "--resume", t.TempDir(), "--db", filepath.Join(t.TempDir(), "i")}, "not an eval log"},
 		{[]string{"eval", "score", "--suite", suite, t.TempDir()}, "--sample are required"},
 	}
 	for _, c := range cases {
