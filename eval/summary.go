@@ -49,7 +49,9 @@ type VariantSummary struct {
 	Errors   int            `json:"errors"`
 	Skipped  map[string]int `json:"skipped,omitempty"`
 	Failed   map[string]int `json:"failed,omitempty"`
-	// Cost and quality totals for the scatter plot.
+	// CostUSD sums what the attempts cost (failed ones and retries
+	// included when the runner priced them), BilledTotal their billed
+	// tokens: the cost axis of the cost-versus-quality plot.
 	CostUSD     float64 `json:"cost_usd"`
 	BilledTotal float64 `json:"billed_tokens"`
 }
@@ -101,55 +103,9 @@ func Summarize(h Header, records []Record, pairs []PairRecord, opts stats.Bootst
 	}
 	var overhead []stats.Observation
 	for _, v := range variants {
-		vs := VariantSummary{Name: v, Scores: map[string]stats.Summary{}, Splits: map[string]map[string]stats.Summary{},
-			Skipped: map[string]int{}, Failed: map[string]int{}, Rounds: map[string][]stats.Summary{}}
-		var mine []Record
-		for _, r := range records {
-			if r.Variant == v {
-				mine = append(mine, r)
-			}
-		}
-		for _, r := range mine {
-			vs.Attempts++
-			if r.Status != RecordOK {
-				vs.Errors++
-				continue
-			}
-			overhead = append(overhead, stats.Observation{Cluster: r.Sample, Value: float64(r.ScoreNS) / 1e6})
-			for name, sc := range r.Scores {
-				switch {
-				case sc.Skipped:
-					vs.Skipped[name]++
-				case sc.Error != "":
-					vs.Failed[name]++
-				}
-			}
-			if c, ok := r.Scores["cost_usd"]; ok && c.Valid() {
-				vs.CostUSD += c.Value
-			}
-			if c, ok := r.Scores["billed_tokens"]; ok && c.Valid() {
-				vs.BilledTotal += c.Value
-			}
-		}
-		for _, name := range scorerNames(h.Scorers, mine) {
-			vs.Scores[name] = summarizeScorer(mine, name, "", reduce, opts)
-			for _, split := range []string{"dev", "test"} {
-				sum := summarizeScorer(mine, name, split, reduce, opts)
-				if sum.N == 0 {
-					continue
-				}
-				if vs.Splits[split] == nil {
-					vs.Splits[split] = map[string]stats.Summary{}
-				}
-				vs.Splits[split][name] = sum
-			}
-		}
-		for _, name := range roundScorers {
-			if rounds := summarizeRounds(mine, name, reduce, opts); len(rounds) > 0 {
-				vs.Rounds[name] = rounds
-			}
-		}
+		vs, spent := summarizeVariant(v, h.Scorers, filterVariant(records, v), reduce, opts)
 		s.Variants = append(s.Variants, vs)
+		overhead = append(overhead, spent...)
 	}
 	for _, r := range records {
 		s.Samples = append(s.Samples, SampleSummary{Variant: r.Variant, ID: r.Sample, Epoch: r.Epoch, Split: r.Split,
@@ -158,6 +114,55 @@ func Summarize(h Header, records []Record, pairs []PairRecord, opts stats.Bootst
 	s.Pairwise = summarizePairs(pairs, opts)
 	s.Overhead = stats.Summarize(overhead, opts)
 	return s, nil
+}
+
+// summarizeVariant summarises one variant's records and returns the
+// harness's scoring time per attempt (ms) alongside.
+func summarizeVariant(v string, scorers []string, mine []Record, reduce stats.Reducer, opts stats.BootstrapOptions) (VariantSummary, []stats.Observation) {
+	vs := VariantSummary{Name: v, Scores: map[string]stats.Summary{}, Splits: map[string]map[string]stats.Summary{},
+		Skipped: map[string]int{}, Failed: map[string]int{}, Rounds: map[string][]stats.Summary{}}
+	var overhead []stats.Observation
+	for _, r := range mine {
+		vs.Attempts++
+		if r.CostUSD != nil { // every attempt's spend, retries included
+			vs.CostUSD += *r.CostUSD
+		} else if c, ok := r.Scores["cost_usd"]; ok && c.Valid() {
+			vs.CostUSD += c.Value
+		}
+		if r.Status != RecordOK {
+			vs.Errors++
+			continue
+		}
+		overhead = append(overhead, stats.Observation{Cluster: r.Sample, Value: float64(r.ScoreNS) / 1e6})
+		for name, sc := range r.Scores {
+			switch {
+			case sc.Skipped:
+				vs.Skipped[name]++
+			case sc.Error != "":
+				vs.Failed[name]++
+			}
+		}
+		if c, ok := r.Scores["billed_tokens"]; ok && c.Valid() {
+			vs.BilledTotal += c.Value
+		}
+	}
+	for _, name := range scorerNames(scorers, mine) {
+		vs.Scores[name] = summarizeScorer(mine, name, "", reduce, opts)
+		for _, split := range []string{"dev", "test"} {
+			if sum := summarizeScorer(mine, name, split, reduce, opts); sum.N > 0 {
+				if vs.Splits[split] == nil {
+					vs.Splits[split] = map[string]stats.Summary{}
+				}
+				vs.Splits[split][name] = sum
+			}
+		}
+	}
+	for _, name := range roundScorers {
+		if rounds := summarizeRounds(mine, name, reduce, opts); len(rounds) > 0 {
+			vs.Rounds[name] = rounds
+		}
+	}
+	return vs, overhead
 }
 
 // scorerNames lists the header's scorers, then any other found in records.
