@@ -4,6 +4,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/deepctx/deepctx/eval"
+	"github.com/deepctx/deepctx/eval/stats"
 )
 
 func TestMarkReport(t *testing.T) {
@@ -114,4 +117,18 @@ func TestDecodeMeta(t *testing.T) {
 	assert.False(t, decodeMeta(map[string]any{"claims": "not a list"}, "claims", &got))
 	assert.False(t, decodeMeta(map[string]any{}, "claims", &got))
 	assert.False(t, decodeMeta(nil, "claims", &got))
+}
+
+func TestCostAxis(t *testing.T) {
+	variant := func(cost, billed float64) eval.VariantSummary {
+		return eval.VariantSummary{Name: "v", Scores: map[string]stats.Summary{
+			"fact_recall":   {Mean: 0.5, N: 3},
+			"cost_usd":      {Mean: cost, N: 3},
+			"billed_tokens": {Mean: billed, N: 3},
+		}}
+	}
+	priced := eval.Summary{Variants: []eval.VariantSummary{variant(0.02, 1000), variant(0, 900)}}
+	assert.Equal(t, "cost_usd", costAxis(priced, "fact_recall"))
+	free := eval.Summary{Variants: []eval.VariantSummary{variant(0, 1000), variant(0, 900)}}
+	assert.Equal(t, "billed_tokens", costAxis(free, "fact_recall"), "offline engines cost $0: plot tokens instead")
 }

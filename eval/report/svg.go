@@ -207,17 +207,21 @@ type tradePoint struct {
 }
 
 // costAxis picks the cost scorer of the scatter plot: cost_usd when
-// every variant with a quality value has one, else billed_tokens.
+// every variant with a quality value has one and some cost is not zero
+// (offline engines cost nothing, which would stack every point at $0),
+// else billed_tokens.
 func costAxis(s eval.Summary, quality string) string {
-	costOK, billedOK, seen := true, true, false
+	costOK, billedOK, seen, priced := true, true, false, false
 	for _, v := range s.Variants {
 		if st, ok := v.Scores[quality]; !ok || st.N == 0 {
 			continue
 		}
 		seen = true
-		if st, ok := v.Scores["cost_usd"]; !ok || st.N == 0 {
+		st, ok := v.Scores["cost_usd"]
+		if !ok || st.N == 0 {
 			costOK = false
 		}
+		priced = priced || st.Mean > 0
 		if st, ok := v.Scores["billed_tokens"]; !ok || st.N == 0 {
 			billedOK = false
 		}
@@ -225,7 +229,7 @@ func costAxis(s eval.Summary, quality string) string {
 	switch {
 	case !seen:
 		return ""
-	case costOK:
+	case costOK && (priced || !billedOK):
 		return "cost_usd"
 	case billedOK:
 		return "billed_tokens"
