@@ -1,7 +1,6 @@
 package eval
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -9,25 +8,14 @@ import (
 	"sort"
 
 	"github.com/deepctx/deepctx/agent/research"
+	"github.com/deepctx/deepctx/agent/research/verify"
 	"github.com/deepctx/deepctx/agent/search"
 )
 
 // IndexResolver resolves citations against a corpus index: the passage a
 // document ID and chunk name, or an error when it does not exist.
-func IndexResolver(idx *search.Index) CorpusResolver {
-	return CorpusResolver{research.IndexCorpus(idx)}
-}
-
-// CorpusResolver resolves citations against a research.Corpus.
-type CorpusResolver struct{ Corpus research.Corpus }
-
-// Passage returns the text of passage chunk of document docID.
-func (r CorpusResolver) Passage(ctx context.Context, docID string, chunk int) (string, error) {
-	src, err := r.Corpus.Source(ctx, docID, chunk)
-	if err != nil {
-		return "", err
-	}
-	return src.Text, nil
+func IndexResolver(idx *search.Index) verify.Resolver {
+	return research.Resolver(research.IndexCorpus(idx))
 }
 
 // Snapshots identifies each of roots in idx by a SHA-256 over the

@@ -178,8 +178,8 @@ func Run(ctx context.Context, suite *Suite, opts Options) (Outcome, error) {
 		}
 		if ok && rec.Status == RecordOK {
 			out.Resumed++
-			if !rec.Scored {
-				if err := r.scoreKept(ctx, t, rec); err != nil {
+			if !rec.Scored { // a crash came between its run and its scores
+				if _, err := r.score(ctx, t.sample, rec); err != nil {
 					return out, err
 				}
 			}
@@ -562,12 +562,6 @@ func (r *runner) score(ctx context.Context, smp Sample, rec Record) (Record, err
 	rec.Scores, rec.Scored = scores, true
 	rec.ScoreNS = time.Since(start)
 	return rec, r.log.rewriteRecord(rec)
-}
-
-// scoreKept scores a kept record that a crash left unscored.
-func (r *runner) scoreKept(ctx context.Context, t task, rec Record) error {
-	_, err := r.score(ctx, t.sample, rec)
-	return err
 }
 
 // attempt runs the system once on a clean run folder.

@@ -35,7 +35,7 @@ func (a *Agent) write(ctx context.Context, s State, t *graph.Task) (State, error
 // cancellation fails the step; any other failure leaves d unverified
 // with a warning.
 func (a *Agent) verifyDraft(ctx context.Context, t *graph.Task, n int, d *Draft, upd *State) error {
-	res, err := verify.Check(ctx, d.Report, citations(d.Sources), corpusResolver{a.cfg.Corpus}, verify.Lexical{})
+	res, err := verify.Check(ctx, d.Report, citations(d.Sources), Resolver(a.cfg.Corpus), verify.Lexical{})
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -67,12 +67,14 @@ func citations(srcs []Source) []verify.Citation {
 	return out
 }
 
-// corpusResolver resolves the verifier's citations in a Corpus.
-type corpusResolver struct{ corpus Corpus }
-
-func (r corpusResolver) Passage(ctx context.Context, docID string, chunk int) (string, error) {
-	s, err := r.corpus.Source(ctx, docID, chunk)
-	return s.Text, err
+// Resolver resolves the verifier's citations in corpus: the text of the
+// passage a document ID and chunk name. The agent's critic and the eval
+// harness's scorers check citations through it alike.
+func Resolver(corpus Corpus) verify.Resolver {
+	return verify.ResolverFunc(func(ctx context.Context, docID string, chunk int) (string, error) {
+		s, err := corpus.Source(ctx, docID, chunk)
+		return s.Text, err
+	})
 }
 
 // afterDraft skips the critique loop when it is turned off.

@@ -23,7 +23,7 @@ import (
 // the judge models.
 type evalEnv struct {
 	index      *search.Index
-	resolver   eval.CorpusResolver
+	resolver   verify.Resolver
 	judges     []llm.Model
 	judgeNames []string
 	userModel  llm.Model
