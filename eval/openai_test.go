@@ -333,7 +333,7 @@ func TestRunAgainstAnOpenAICompatibleServer(t *testing.T) {
 		assert.False(t, verdicts[1].Consistent, "judge-b always says 1")
 		assert.Equal(t, judge.Tie, verdicts[1].Resolved, "so the order swap makes its verdict a tie")
 		assert.Equal(t, [2]string{"1", "1"}, [2]string{verdicts[1].Verdicts[0].Said, verdicts[1].Verdicts[1].Said})
-		assert.Equal(t, judge.Tie, judge.Verdicts(ps)[1])
+		assert.Equal(t, judge.Tie, ps.Verdicts[1])
 		assert.Contains(t, ps.Explanation, "order swap changed the verdict of judge-b")
 	}
 
@@ -377,6 +377,10 @@ func TestRunAgainstAnOpenAICompatibleServer(t *testing.T) {
 	assert.Equal(t, "no-critique", ps.B)
 	assert.Equal(t, judge.NamePairwise, ps.Scorer)
 	assert.Equal(t, 2, ps.Wins[0]+ps.Wins[1]+ps.Wins[2], "one verdict per sample")
+	require.NotNil(t, ps.Agreement, "a panel's agreement is measured across the samples")
+	assert.Equal(t, stats.MethodCohenKappa, ps.Agreement.Method)
+	assert.Equal(t, 2, ps.Agreement.Items)
+	assert.Equal(t, 2, ps.Agreement.Judges)
 	for _, v := range sum.Variants {
 		assert.Equal(t, 2, v.Attempts, v.Name)
 		assert.Zero(t, v.Errors, v.Name)

@@ -78,8 +78,12 @@ type PairScorer interface {
 // over A in [0, 1] (ties count half), with each judge's verdicts and
 // their agreement in Metadata.
 type PairScore struct {
-	Value       float64        `json:"value"`
-	Winner      string         `json:"winner"` // "a", "b" or "tie"
+	Value  float64 `json:"value"`
+	Winner string  `json:"winner"` // "a", "b" or "tie"
+	// Verdicts are each judge's verdict ("a", "b" or "tie"), in panel
+	// order: summaries measure the panel's agreement across samples
+	// from them.
+	Verdicts    []string       `json:"verdicts,omitempty"`
 	Explanation string         `json:"explanation,omitempty"`
 	Metadata    map[string]any `json:"metadata,omitempty"`
 	Skipped     bool           `json:"skipped,omitempty"`

@@ -74,6 +74,10 @@ type PairSummary struct {
 	Scorer string        `json:"scorer"`
 	WinB   stats.Summary `json:"b_win_rate"`
 	Wins   [3]int        `json:"wins"` // a, b, tie
+	// Agreement is the judge panel's agreement beyond chance across the
+	// samples (Cohen's kappa for two judges, Krippendorff's alpha for
+	// more); nil with a single judge.
+	Agreement *stats.Agreement `json:"agreement,omitempty"`
 }
 
 // roundScorers are the scorers whose metadata carries per-round values.
@@ -291,12 +295,14 @@ func summarizePairs(pairs []PairRecord, opts stats.BootstrapOptions) []PairSumma
 	for _, k := range order {
 		ps := PairSummary{A: k.a, B: k.b, Pair: k.a + " vs " + k.b, Scorer: k.scorer}
 		var obs []stats.Observation
+		var verdicts [][]string
 		for _, p := range groups[k] {
 			sc := p.Scores[k.scorer]
 			if sc.Skipped || sc.Error != "" {
 				continue
 			}
 			obs = append(obs, stats.Observation{Cluster: p.Sample, Value: sc.Value})
+			verdicts = append(verdicts, sc.Verdicts)
 			switch sc.Winner {
 			case "a":
 				ps.Wins[0]++
@@ -307,6 +313,9 @@ func summarizePairs(pairs []PairRecord, opts stats.BootstrapOptions) []PairSumma
 			}
 		}
 		ps.WinB = stats.Summarize(stats.Reduce(obs, stats.ReduceMean), opts)
+		if ag, err := stats.PanelAgreement(verdicts); err == nil {
+			ps.Agreement = &ag
+		}
 		out = append(out, ps)
 	}
 	return out

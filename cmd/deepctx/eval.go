@@ -243,7 +243,7 @@ func writeEvalViews(l *eval.Log) (eval.Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	opts := report.Options{Title: "deepctx eval: " + sum.Suite, Command: h.Command}
+	opts := report.Options{Title: "deepctx eval: " + sum.Suite, Command: h.Command, Pairs: pairs}
 	if h.Suite != nil {
 		opts.Comparisons = variantComparisons(h, records)
 	}

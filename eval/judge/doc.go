@@ -11,16 +11,17 @@
 // averaged over the orders, so a preference for a position cancels out.
 // Pairwise shows each judge the two reports twice, A first
 // then B first, counts a judge whose verdicts disagree as a tie, and
-// reports the share of B wins. Agreement measures how far a panel agrees
-// beyond chance (Cohen's kappa for two judges, Krippendorff's alpha for
-// more) across the samples of a comparison.
+// reports the share of B wins, with each judge's verdict in
+// PairScore.Verdicts: eval.Summarize measures from them how far a panel
+// agrees beyond chance across the samples of a comparison
+// (stats.PanelAgreement).
 //
 //	race := &judge.RACE{Judges: []llm.Model{gpt, claude}, Cache: log}
 //	score, err := race.Score(ctx, sample, result) // errors.Is(err, eval.ErrSkip) without judges or reference
 //
 //	pair := &judge.Pairwise{Judges: []llm.Model{gpt, claude}}
 //	ps, err := pair.ScorePair(ctx, sample, baseline, tuned)
-//	// ps.Value: share of "tuned" wins; judge.Verdicts(ps) feeds judge.Agreement.
+//	// ps.Value: share of "tuned" wins; ps.Verdicts: each judge's verdict
 //
 // Every call has role llm.CallJudge and temperature 0 and asks for a JSON
 // reply (the schemas are documented in prompts.go). A reply that is not

@@ -39,7 +39,7 @@ func ExamplePairwise() {
 	}
 	fmt.Println(ps.Winner, ps.Value)
 	fmt.Println(ps.Explanation)
-	fmt.Println(judge.Verdicts(ps))
+	fmt.Println(ps.Verdicts)
 	// Output:
 	// b 0.75
 	// b wins: 1 of 2 judge(s) prefer b, 0 prefer a, 1 tie (order swap changed the verdict of first: counted as a tie)

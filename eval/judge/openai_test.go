@@ -20,6 +20,7 @@ import (
 	"github.com/deepctx/deepctx/agent/llm/openai"
 	"github.com/deepctx/deepctx/eval"
 	"github.com/deepctx/deepctx/eval/judge"
+	"github.com/deepctx/deepctx/eval/stats"
 )
 
 // These tests run the judges through the real OpenAI provider against an
@@ -215,15 +216,16 @@ func TestPairwiseThroughTheOpenAIProvider(t *testing.T) {
 
 	assert.InDelta(t, 0.75, got.Value, 1e-12, "b wins for judge-a, a tie for judge-b")
 	assert.Equal(t, judge.WinnerB, got.Winner)
-	assert.Equal(t, []string{"b", "tie"}, judge.Verdicts(got))
+	assert.Equal(t, []string{"b", "tie"}, got.Verdicts)
 	jv := got.Metadata["judges"].([]judge.JudgeVerdict)
 	assert.Equal(t, "judge-a", jv[0].Judge)
 	assert.True(t, jv[0].Consistent)
 	assert.Equal(t, "judge-b", jv[1].Judge)
 	assert.False(t, jv[1].Consistent)
 	assert.Equal(t, [2]string{"a", "b"}, [2]string{jv[1].Verdicts[0].Winner, jv[1].Verdicts[1].Winner})
-	ag := got.Metadata["agreement"].(judge.AgreementStat)
-	assert.Equal(t, judge.MethodCohenKappa, ag.Method)
+	ag, err := stats.PanelAgreement([][]string{got.Verdicts})
+	require.NoError(t, err)
+	assert.Equal(t, stats.MethodCohenKappa, ag.Method)
 	assert.True(t, ag.Degenerate)
 	assert.Zero(t, ag.Value, "the two judges disagree on the one item")
 

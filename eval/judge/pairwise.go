@@ -84,11 +84,10 @@ type JudgeVerdict struct {
 
 // ScorePair compares a's and b's reports for s. See Pairwise.
 //
-// Metadata holds "judges" ([]JudgeVerdict), "verdicts" (each judge's
-// resolved verdict, in panel order: the input of Agreement across
-// samples), "majority" (the winner), "a" and "b" (the variants' names) and,
-// for a panel, "agreement" (AgreementStat over this one pair; degenerate,
-// see Agreement).
+// PairScore.Verdicts holds each judge's resolved verdict, in panel order
+// (eval.Summarize measures the panel's agreement across samples from
+// them); Metadata holds "judges" ([]JudgeVerdict), "majority" (the
+// winner), "a" and "b" (the variants' names).
 func (p *Pairwise) ScorePair(ctx context.Context, s eval.Sample, a, b eval.Result) (eval.PairScore, error) {
 	if len(p.Judges) == 0 {
 		return eval.PairScore{}, eval.Skip("no judge model configured")
@@ -154,22 +153,16 @@ func (p *Pairwise) ScorePair(ctx context.Context, s eval.Sample, a, b eval.Resul
 
 	meta := map[string]any{
 		"judges":   out,
-		"verdicts": resolved,
 		"majority": winner,
 		"a":        a.Variant,
 		"b":        b.Variant,
-	}
-	if len(judges) > 1 {
-		if ag, err := Agreement([][]string{resolved}); err == nil {
-			meta["agreement"] = ag
-		}
 	}
 	expl := fmt.Sprintf("%s: %d of %d judge(s) prefer b, %d prefer a, %d tie", winnerText(winner),
 		count[WinnerB], len(judges), count[WinnerA], count[Tie])
 	if len(inconsistent) > 0 {
 		expl += fmt.Sprintf(" (order swap changed the verdict of %s: counted as a tie)", strings.Join(inconsistent, ", "))
 	}
-	return eval.PairScore{Value: value, Winner: winner, Explanation: expl, Metadata: meta}, nil
+	return eval.PairScore{Value: value, Winner: winner, Verdicts: resolved, Explanation: expl, Metadata: meta}, nil
 }
 
 func winnerText(w string) string {
@@ -218,21 +211,4 @@ func mapVerdict(said, order string) string {
 		return WinnerA
 	}
 	return WinnerB
-}
-
-// Verdicts returns the judges' resolved verdicts recorded in a pairwise
-// score's metadata, in panel order, also after the metadata went through
-// JSON (the eval log). It returns nil when there are none.
-func Verdicts(ps eval.PairScore) []string {
-	switch v := ps.Metadata["verdicts"].(type) {
-	case []string:
-		return v
-	case []any:
-		out := make([]string, len(v))
-		for i, x := range v {
-			out[i], _ = x.(string)
-		}
-		return out
-	}
-	return nil
 }

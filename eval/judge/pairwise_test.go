@@ -51,9 +51,9 @@ func TestPairwise(t *testing.T) {
 		{"one judge prefers a", []llm.Model{prefers("exist")}, 0, judge.WinnerA, []string{"a"}, ""},
 		{"one judge sees no difference", []llm.Model{prefers("goroutines")}, 0.5, judge.Tie, []string{"tie"}, ""},
 		{"position bias is a tie", []llm.Model{firstAlways()}, 0.5, judge.Tie, []string{"tie"}, ""},
-		{"panel: b and a position-biased tie", []llm.Model{prefers("channels"), firstAlways()}, 0.75, judge.WinnerB, []string{"b", "tie"}, judge.MethodCohenKappa},
-		{"panel: a against b", []llm.Model{prefers("exist"), prefers("channels")}, 0.5, judge.Tie, []string{"a", "b"}, judge.MethodCohenKappa},
-		{"panel of three: b, b, a", []llm.Model{prefers("channels"), prefers("channels"), prefers("exist")}, 2.0 / 3, judge.WinnerB, []string{"b", "b", "a"}, judge.MethodKrippendorffAlpha},
+		{"panel: b and a position-biased tie", []llm.Model{prefers("channels"), firstAlways()}, 0.75, judge.WinnerB, []string{"b", "tie"}, stats.MethodCohenKappa},
+		{"panel: a against b", []llm.Model{prefers("exist"), prefers("channels")}, 0.5, judge.Tie, []string{"a", "b"}, stats.MethodCohenKappa},
+		{"panel of three: b, b, a", []llm.Model{prefers("channels"), prefers("channels"), prefers("exist")}, 2.0 / 3, judge.WinnerB, []string{"b", "b", "a"}, stats.MethodKrippendorffAlpha},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,15 +63,13 @@ func TestPairwise(t *testing.T) {
 			assert.InDelta(t, tt.value, got.Value, 1e-12)
 			assert.Equal(t, tt.winner, got.Winner)
 			assert.Equal(t, tt.winner, got.Metadata["majority"])
-			assert.Equal(t, tt.verdicts, judge.Verdicts(got))
+			assert.Equal(t, tt.verdicts, got.Verdicts)
 			assert.Equal(t, "baseline", got.Metadata["a"])
 			assert.Equal(t, "tuned", got.Metadata["b"])
-			if tt.method == "" {
-				assert.NotContains(t, got.Metadata, "agreement")
-			} else {
-				ag := got.Metadata["agreement"].(judge.AgreementStat)
+			if tt.method != "" {
+				ag, err := stats.PanelAgreement([][]string{got.Verdicts})
+				require.NoError(t, err)
 				assert.Equal(t, tt.method, ag.Method)
-				assert.Equal(t, 1, ag.Items)
 				assert.True(t, ag.Degenerate, "one pair is one item")
 			}
 			for _, m := range tt.judges {
@@ -118,7 +116,7 @@ func TestPairwiseRecordsBothOrders(t *testing.T) {
 
 	// Verdicts survive the eval log's JSON.
 	back := jsonRoundTrip(t, got)
-	assert.Equal(t, []string{"b", "tie"}, judge.Verdicts(back))
+	assert.Equal(t, []string{"b", "tie"}, back.Verdicts)
 }
 
 func TestPairwiseSkipsWithoutJudges(t *testing.T) {
@@ -192,22 +190,22 @@ func TestAgreement(t *testing.T) {
 			// pe = .5·.5 + .25·.5 + .25·0 = .375; kappa = .375/.625 = .6.
 			name:     "two judges: Cohen's kappa",
 			verdicts: [][]string{{"b", "b"}, {"b", "b"}, {"a", "a"}, {"tie", "a"}},
-			method:   judge.MethodCohenKappa, value: 0.6, items: 4,
+			method:   stats.MethodCohenKappa, value: 0.6, items: 4,
 		},
 		{
 			name:     "two judges agreeing everywhere",
 			verdicts: [][]string{{"b", "b"}, {"a", "a"}},
-			method:   judge.MethodCohenKappa, value: 1, items: 2,
+			method:   stats.MethodCohenKappa, value: 1, items: 2,
 		},
 		{
 			name:     "one item",
 			verdicts: [][]string{{"b", "a"}},
-			method:   judge.MethodCohenKappa, value: 0, items: 1, degenerate: true,
+			method:   stats.MethodCohenKappa, value: 0, items: 1, degenerate: true,
 		},
 		{
 			name:     "three judges: Krippendorff's alpha",
 			verdicts: [][]string{{"b", "b", "b"}, {"a", "a", "a"}},
-			method:   judge.MethodKrippendorffAlpha, value: 1, items: 2,
+			method:   stats.MethodKrippendorffAlpha, value: 1, items: 2,
 		},
 		{
 			// Alpha by hand: n = 9 pairable values (b:5, a:4); observed
@@ -215,17 +213,17 @@ func TestAgreement(t *testing.T) {
 			// expected De = (81 - 41)/(9·8) = 5/9; alpha = 1 - (2/9)/(5/9) = .6.
 			name:     "three judges disagreeing once",
 			verdicts: [][]string{{"b", "b", "b"}, {"a", "a", "a"}, {"b", "b", "a"}},
-			method:   judge.MethodKrippendorffAlpha, value: 0.6, items: 3,
+			method:   stats.MethodKrippendorffAlpha, value: 0.6, items: 3,
 		},
 		{
 			name:     "two judges, one verdict missing",
 			verdicts: [][]string{{"b", "b"}, {"a"}, {"a", "a"}},
-			method:   judge.MethodKrippendorffAlpha, value: 1, items: 2,
+			method:   stats.MethodKrippendorffAlpha, value: 1, items: 2,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := judge.Agreement(tt.verdicts)
+			got, err := stats.PanelAgreement(tt.verdicts)
 			require.NoError(t, err)
 			assert.Equal(t, tt.method, got.Method)
 			assert.InDelta(t, tt.value, got.Value, 1e-12)
@@ -235,7 +233,7 @@ func TestAgreement(t *testing.T) {
 	}
 
 	for _, bad := range [][][]string{nil, {{"b"}, {"a"}}, {{"b", ""}}} {
-		_, err := judge.Agreement(bad)
+		_, err := stats.PanelAgreement(bad)
 		require.ErrorIs(t, err, stats.ErrNoData, "%v", bad)
 	}
 }
@@ -249,12 +247,12 @@ func TestAgreementAcrossTheSamplesOfAComparison(t *testing.T) {
 	for _, a := range []string{"Goroutines exist.", "They use select.", "They use channels."} {
 		got, err := p.ScorePair(t.Context(), sample("s1"), result("baseline", a), b)
 		require.NoError(t, err)
-		verdicts = append(verdicts, judge.Verdicts(got))
+		verdicts = append(verdicts, got.Verdicts)
 	}
 	assert.Equal(t, [][]string{{"b", "b"}, {"b", "tie"}, {"tie", "b"}}, verdicts)
-	ag, err := judge.Agreement(verdicts)
+	ag, err := stats.PanelAgreement(verdicts)
 	require.NoError(t, err)
-	assert.Equal(t, judge.MethodCohenKappa, ag.Method)
+	assert.Equal(t, stats.MethodCohenKappa, ag.Method)
 	assert.Equal(t, 3, ag.Items)
 	assert.False(t, ag.Degenerate)
 	// po = 1/3; both judges say b twice and tie once: pe = (2/3)² + (1/3)² = 5/9.

@@ -89,8 +89,8 @@ type comparisonRow struct {
 }
 
 type pairwiseRow struct {
-	A, B, Scorer, WinB string
-	Wins               [3]int
+	A, B, Scorer, WinB, Agreement string
+	Wins                          [3]int
 }
 
 type failureRow struct {
@@ -225,7 +225,7 @@ func buildPage(s eval.Summary, records []eval.Record, suite *eval.Suite, opts Op
 	}
 	for _, ps := range s.Pairwise {
 		a, b := pairNames(ps)
-		p.Pairwise = append(p.Pairwise, pairwiseRow{A: a, B: b, Scorer: ps.Scorer, WinB: FormatSummary(ps.WinB), Wins: ps.Wins})
+		p.Pairwise = append(p.Pairwise, pairwiseRow{A: a, B: b, Scorer: ps.Scorer, WinB: FormatSummary(ps.WinB), Wins: ps.Wins, Agreement: FormatAgreement(ps.Agreement)})
 	}
 	p.Overhead = formatMS(s.Overhead)
 	p.Problems = hasProblems(s)

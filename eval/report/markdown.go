@@ -88,11 +88,11 @@ func Markdown(w io.Writer, s eval.Summary, opts Options) error {
 	if len(s.Pairwise) > 0 {
 		b.WriteString("\n## Pairwise judge\n\n")
 		b.WriteString("Share of samples where the judges prefer B over A (ties count half).\n\n")
-		mdRow(&b, []string{"A", "B", "scorer", "B win rate", "A wins", "B wins", "ties"})
-		mdRule(&b, 7)
+		mdRow(&b, []string{"A", "B", "scorer", "B win rate", "A wins", "B wins", "ties", "judge agreement"})
+		mdRule(&b, 8)
 		for _, p := range s.Pairwise {
 			a, bb := pairNames(p)
-			mdRowRaw(&b, []string{mdText(a), mdText(bb), mdText(p.Scorer), FormatSummary(p.WinB), itoa(p.Wins[0]), itoa(p.Wins[1]), itoa(p.Wins[2])})
+			mdRowRaw(&b, []string{mdText(a), mdText(bb), mdText(p.Scorer), FormatSummary(p.WinB), itoa(p.Wins[0]), itoa(p.Wins[1]), itoa(p.Wins[2]), FormatAgreement(p.Agreement)})
 		}
 	}
 
@@ -259,4 +259,17 @@ func writeComparisons(b *strings.Builder, cmps []eval.Comparison) {
 		mdRowRaw(b, []string{mdText(c.Scorer), mdText(c.A), mdText(c.B), u.signed(p.MeanDiff),
 			fmt.Sprintf("[%s, %s]", u.signed(p.CI[0]), u.signed(p.CI[1])), formatP(p.P), itoa(p.N), verdict})
 	}
+}
+
+// FormatAgreement shows a panel's agreement: "κ 0.40 (12 items)" for
+// Cohen's kappa, "α …" for Krippendorff's alpha, "—" without a panel.
+func FormatAgreement(a *stats.Agreement) string {
+	if a == nil {
+		return "—"
+	}
+	sym := "α"
+	if a.Method == stats.MethodCohenKappa {
+		sym = "κ"
+	}
+	return fmt.Sprintf("%s %.2f (%d items)", sym, a.Value, a.Items)
 }

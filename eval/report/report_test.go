@@ -88,7 +88,8 @@ func fixtureSummary() eval.Summary {
 			{Variant: "deepctx", ID: "q3", Epoch: 1, Split: "dev", Status: eval.RecordOK},
 		},
 		Pairwise: []eval.PairSummary{{A: "baseline", B: "deepctx", Pair: "baseline vs deepctx", Scorer: "pairwise",
-			WinB: sum(2.0/3, 0.3333, 0, 1, 3), Wins: [3]int{1, 2, 0}}},
+			WinB: sum(2.0/3, 0.3333, 0, 1, 3), Wins: [3]int{1, 2, 0},
+			Agreement: &stats.Agreement{Method: stats.MethodCohenKappa, Value: 0.4, Items: 3, Judges: 2}}},
 		Overhead: sum(12.5, 1.2, 10.1, 14.9, 5),
 	}
 }
@@ -232,7 +233,7 @@ func TestMarkdown(t *testing.T) {
 		"| billed_tokens | baseline | deepctx | -3,000 | [-6,500, +500] | <0.001 | 2 | no significant difference |\n",
 		"| race | baseline | deepctx | — | — | — | — | error: stats: compare paired: no common clusters |\n",
 		"## Pairwise judge\n",
-		"| baseline | deepctx | pairwise | 0.667 ± 0.333 [0.000, 1.000] (n=3) | 1 | 2 | 0 |\n",
+		"| baseline | deepctx | pairwise | 0.667 ± 0.333 [0.000, 1.000] (n=3) | 1 | 2 | 0 | κ 0.40 (3 items) |\n",
 		"12.5 ms ± 1.2 ms [10.1 ms, 14.9 ms] (n=5)",
 		"| baseline | 3 | 1 | — | race ×2 |\n",
 		"| deepctx | 3 | 0 | citation_accuracy ×1 | — |\n",

@@ -1,19 +1,15 @@
-package judge
+package stats
 
-import (
-	"fmt"
+import "fmt"
 
-	"github.com/deepctx/deepctx/eval/stats"
-)
-
-// Agreement methods, as AgreementStat.Method names them.
+// Agreement methods, as Agreement.Method names them.
 const (
 	MethodCohenKappa        = "cohen_kappa"
 	MethodKrippendorffAlpha = "krippendorff_alpha"
 )
 
-// AgreementStat is the chance-corrected agreement of a panel of judges.
-type AgreementStat struct {
+// Agreement is the chance-corrected agreement of a panel of judges.
+type Agreement struct {
 	// Method is MethodCohenKappa for two judges, MethodKrippendorffAlpha
 	// for more (or when some verdicts are missing).
 	Method string `json:"method"`
@@ -30,17 +26,17 @@ type AgreementStat struct {
 	Degenerate bool `json:"degenerate,omitempty"`
 }
 
-// Agreement measures how far a panel of judges agrees beyond chance.
+// PanelAgreement measures how far a panel of judges agrees beyond chance.
 // verdicts[item][judge] is one judge's verdict ("a", "b", "tie" — any
-// nominal labels) on one item, e.g. Verdicts of every pairwise score of a
+// nominal labels) on one item, e.g. the Verdicts of every pairwise score of a
 // comparison; "" marks a missing verdict. With two judges it is Cohen's
-// kappa, with more Krippendorff's alpha (nominal), both from eval/stats;
+// kappa, with more Krippendorff's alpha (nominal);
 // when every judge gave the same verdict everywhere it is 1.
 //
-// It fails, wrapping stats.ErrNoData, when no item has verdicts from two
+// It fails, wrapping ErrNoData, when no item has verdicts from two
 // judges.
-func Agreement(verdicts [][]string) (AgreementStat, error) {
-	st := AgreementStat{}
+func PanelAgreement(verdicts [][]string) (Agreement, error) {
+	st := Agreement{}
 	for _, row := range verdicts {
 		st.Judges = max(st.Judges, len(row))
 		given := 0
@@ -55,23 +51,23 @@ func Agreement(verdicts [][]string) (AgreementStat, error) {
 	}
 	st.Degenerate = st.Items < 2
 	if st.Judges < 2 || st.Items == 0 {
-		return st, fmt.Errorf("judge: agreement: %w: no item has verdicts from two judges", stats.ErrNoData)
+		return st, fmt.Errorf("stats: agreement: %w: no item has verdicts from two judges", ErrNoData)
 	}
 	if st.Judges == 2 && complete(verdicts, 2) {
 		a, b := make([]string, len(verdicts)), make([]string, len(verdicts))
 		for i, row := range verdicts {
 			a[i], b[i] = row[0], row[1]
 		}
-		k, err := stats.CohenKappa(a, b)
+		k, err := CohenKappa(a, b)
 		if err != nil {
-			return st, fmt.Errorf("judge: agreement: %w", err)
+			return st, fmt.Errorf("stats: agreement: %w", err)
 		}
 		st.Method, st.Value = MethodCohenKappa, k
 		return st, nil
 	}
-	alpha, err := stats.KrippendorffAlpha(verdicts)
+	alpha, err := KrippendorffAlpha(verdicts)
 	if err != nil {
-		return st, fmt.Errorf("judge: agreement: %w", err)
+		return st, fmt.Errorf("stats: agreement: %w", err)
 	}
 	st.Method, st.Value = MethodKrippendorffAlpha, alpha
 	return st, nil
