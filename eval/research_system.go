@@ -10,8 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
-	"strings"
 	"sync"
 
 	"github.com/deepctx/deepctx/agent/graph"
@@ -177,45 +175,18 @@ func (s *ResearchSystem) model(v Variant, epoch int) (llm.Model, string, string,
 	if err != nil {
 		return nil, "", "", err
 	}
-	chain, err := llm.ParseChain(def)
+	m, err := research.OpenModels(research.ModelSetup{Default: def, Roles: roles, BaseURL: v.BaseURL}, s.Providers)
 	if err != nil {
 		return nil, "", "", fmt.Errorf("eval: variant %s: %w", v.Name, err)
 	}
-	opts := s.Providers
-	if v.BaseURL != "" {
-		eps := map[string]provider.Endpoint{}
-		for k, e := range opts.Endpoints {
-			eps[k] = e
-		}
-		e := eps[chain[0].Provider]
-		e.BaseURL = v.BaseURL
-		eps[chain[0].Provider] = e
-		opts.Endpoints = eps
-	}
-	router, err := llm.OpenRouter(llm.RouterConfig{Default: def, Roles: roles}, provider.Opener(opts))
-	if err != nil {
-		return nil, "", "", fmt.Errorf("eval: variant %s: %w", v.Name, err)
-	}
-	specs := []string{def}
-	names := []string{}
-	for r, spec := range roles {
-		specs = append(specs, spec)
-		names = append(names, string(r)+"="+spec)
-	}
-	sort.Strings(names)
-	engineName := def
-	if len(names) > 0 {
-		engineName += " (" + strings.Join(names, ", ") + ")"
-	}
-	budget := research.BudgetModel(specs...)
 	if s.CacheDir == "" {
-		return router, engineName, budget, nil
+		return m.Router, m.Description, m.BudgetModel, nil
 	}
-	c, err := s.cassette(cassetteName(v.Name, engineName, epoch), router)
+	c, err := s.cassette(cassetteName(v.Name, m.Description, epoch), m.Router)
 	if err != nil {
 		return nil, "", "", err
 	}
-	return c, engineName, budget, nil
+	return c, m.Description, m.BudgetModel, nil
 }
 
 // cassetteName names a cassette after the variant, its models and the

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -94,45 +93,15 @@ func (e *env) attach(folder runFolder) error {
 // a description of the engine for run.json, and the model whose
 // tokenizer counts the views.
 func openModels(s settings) (llm.Model, string, string, error) {
-	def := s.Model
-	if def == "" {
-		def = llm.ProviderExtractive
-	}
-	chain, err := llm.ParseChain(def)
-	if err != nil {
-		return nil, "", "", usagef("--model: %v", err)
-	}
-	opts := provider.Options{}
-	if s.BaseURL != "" {
-		opts.Endpoints = map[string]provider.Endpoint{chain[0].Provider: {BaseURL: s.BaseURL}}
-	}
 	roles := map[llm.CallRole]string{}
 	for r, spec := range s.Roles {
 		roles[llm.CallRole(r)] = spec
 	}
-	router, err := llm.OpenRouter(llm.RouterConfig{Default: def, Roles: roles}, provider.Opener(opts))
+	m, err := research.OpenModels(research.ModelSetup{Default: s.Model, Roles: roles, BaseURL: s.BaseURL}, provider.Options{})
 	if err != nil {
-		return nil, "", "", fmt.Errorf("models: %w", err)
+		return nil, "", "", err
 	}
-	engine := def
-	if len(s.Roles) > 0 {
-		var parts []string
-		for r, spec := range s.Roles {
-			parts = append(parts, r+"="+spec)
-		}
-		engine += " (" + strings.Join(sortedStrings(parts), ", ") + ")"
-	}
-	return router, engine, budgetModel(def, s.Roles), nil
-}
-
-// budgetModel picks the model whose tokenizer and window budget every
-// view: see research.BudgetModel.
-func budgetModel(def string, roles map[string]string) string {
-	specs := []string{def}
-	for _, spec := range roles {
-		specs = append(specs, spec)
-	}
-	return research.BudgetModel(specs...)
+	return m.Router, m.Description, m.BudgetModel, nil
 }
 
 // indexPath is the corpus index folder: db, or deepctx/index in the user

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"syscall"
 	"time"
 
@@ -92,10 +91,4 @@ func indexRoots(ctx context.Context, w io.Writer, idx *search.Index, roots []str
 		fmt.Fprintf(w, "  skipped: %v\n", e)
 	}
 	return st, nil
-}
-
-func sortedStrings(xs []string) []string {
-	out := slices.Clone(xs)
-	slices.Sort(out)
-	return out
 }

@@ -181,10 +181,3 @@ func TestClarifyingQuestionPausesTheRun(t *testing.T) {
 	assert.Contains(t, stdout, "report.md")
 	assert.FileExists(t, filepath.Join(out, "report.md"))
 }
-
-func TestBudgetModelIsTheSmallestWindow(t *testing.T) {
-	assert.Equal(t, "gpt-4.1", budgetModel("extractive", nil))
-	assert.Equal(t, "gpt-4.1", budgetModel("openai:gpt-4.1", nil))
-	assert.Equal(t, "gpt-4o", budgetModel("openai:gpt-4.1", map[string]string{"researcher": "openai:gpt-4o"}), "gpt-4o's 128k window is smaller than gpt-4.1's 1M")
-	assert.Equal(t, "gpt-4.1", budgetModel("openai:gpt-4.1", map[string]string{"writer": "ollama:some-unknown-model"}))
-}
